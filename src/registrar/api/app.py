@@ -1,0 +1,79 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from registrar.config import Settings
+from registrar.crypto import SecretBox, load_key
+from registrar.domain import inputs
+from registrar.services.deps import Deps
+from registrar.store.database import create_database_engine, migrate
+from registrar.store.repositories import org_id
+
+from .errors import install_error_handlers
+from .middleware import RegistrarMiddleware
+from .ratelimit import RateLimiter
+from .routes import api_servers, client_auth_settings
+
+__all__ = ["create_app"]
+
+_BODY_MODELS = (
+    inputs.ApiServerCreate,
+    inputs.ApiServerPatch,
+    inputs.AuthServerCreate,
+    inputs.AuthServerPatch,
+    inputs.ClientAuthSettingsCreate,
+    inputs.ClientAuthSettingsPatch,
+)
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """A Registrar application on ``settings`` (from the environment by default); migrates the store."""
+    settings = settings or Settings.from_env()
+    engine = engine or create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    migrate(engine)
+    with engine.connect() as conn:
+        org = org_id(conn)
+    box = SecretBox(load_key(settings.secret_key, settings.secret_key_file))
+
+    app = FastAPI(
+        title="Registrar",
+        version="0.1.0",
+        summary="Registry of API and MCP resource servers, audited to an Okta-compatible System Log.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.deps = Deps(engine=engine, box=box, settings=settings, org_id=org)
+    app.include_router(api_servers.router)
+    app.include_router(client_auth_settings.router)
+    install_error_handlers(app)
+    app.add_middleware(RegistrarMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute))
+    _publish_body_schemas(app)
+    return app
+
+
+def _publish_body_schemas(app: FastAPI) -> None:
+    """Add the request-body models (parsed inside the operations) to the OpenAPI components."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in _BODY_MODELS:
+            full = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(full.pop("$defs", {}))
+            components[model.__name__] = full
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for media in operation.get("requestBody", {}).get("content", {}).values():
+                    media["schema"].pop("$defs", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,134 @@
+"""JSON representations of registry objects and the list envelope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import Request, Response
+
+from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettings
+from registrar.errors import ValidationFailed
+from registrar.ids import format_timestamp
+from registrar.services.deps import api_server_orn, client_auth_settings_orn
+
+__all__ = [
+    "api_auth_server_json",
+    "api_server_json",
+    "base_url",
+    "client_auth_settings_json",
+    "json_response",
+    "list_response",
+    "page_params",
+]
+
+API_SERVERS = "/resource-servers/api/v1/api-servers"
+CLIENT_AUTH_SETTINGS = "/resource-servers/api/v1/client-auth-settings"
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A JSON response serialized with orjson."""
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def base_url(request: Request) -> str:
+    """The scheme and host the client used, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+def _ts(ms: int) -> str:
+    return format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
+
+
+def _href(url: str, *, methods: Sequence[str] | None = None) -> dict[str, Any]:
+    link: dict[str, Any] = {"href": url}
+    if methods:
+        link["hints"] = {"allow": list(methods)}
+    return link
+
+
+def api_server_json(server: ApiServer, base: str, org_id: str) -> dict[str, Any]:
+    """An API server as the API returns it."""
+    self_url = f"{base}{API_SERVERS}/{server.id}"
+    lifecycle = "deactivate" if server.status == "ACTIVE" else "activate"
+    return {
+        "id": server.id,
+        "orn": api_server_orn(org_id, server.id),
+        "resourceUrl": server.resource_url,
+        "status": server.status,
+        "metadata": {"displayName": server.display_name, "description": server.description},
+        "created": _ts(server.created_ms),
+        "lastUpdated": _ts(server.last_updated_ms),
+        "_links": {
+            "self": _href(self_url, methods=["GET", "PATCH", "DELETE"]),
+            "authorization-servers": _href(f"{self_url}/authorization-servers"),
+            lifecycle: _href(f"{self_url}/lifecycle/{lifecycle}", methods=["POST"]),
+        },
+    }
+
+
+def api_auth_server_json(auth: ApiAuthServer, base: str) -> dict[str, Any]:
+    """An API server's third-party authorization server as the API returns it."""
+    return {
+        "id": auth.id,
+        "issuer": auth.issuer,
+        "authorizationEndpoint": auth.authorization_endpoint,
+        "tokenEndpoint": auth.token_endpoint,
+        "grantTypesSupported": list(auth.grant_types),
+        "created": _ts(auth.created_ms),
+        "lastUpdated": _ts(auth.last_updated_ms),
+        "_links": {
+            "self": _href(f"{base}{API_SERVERS}/{auth.api_server_id}/authorization-servers/{auth.id}"),
+            "apiServer": _href(f"{base}{API_SERVERS}/{auth.api_server_id}"),
+        },
+    }
+
+
+def client_auth_settings_json(settings: ClientAuthSettings, base: str, org_id: str) -> dict[str, Any]:
+    """Client authentication settings as the API returns them: the secret is write-only."""
+    return {
+        "id": settings.id,
+        "orn": client_auth_settings_orn(org_id, settings.id),
+        "name": settings.name,
+        "resourceOrn": settings.resource_orn,
+        "purpose": [settings.purpose],
+        "protocol": "OAUTH2",
+        "configuration": {
+            "clientId": settings.client_id,
+            "scopes": list(settings.scopes),
+            "tokenEndpointAuthMethod": settings.token_endpoint_auth_method,
+        },
+        "created": _ts(settings.created_ms),
+        "lastUpdated": _ts(settings.last_updated_ms),
+        "_links": {"self": _href(f"{base}{CLIENT_AUTH_SETTINGS}/{settings.id}")},
+    }
+
+
+def page_params(request: Request) -> tuple[int, str | None]:
+    """``limit`` (1..200, default 20) and ``after`` of a registry list request."""
+    raw = request.query_params.get("limit")
+    limit = 20
+    if raw not in (None, ""):
+        try:
+            limit = int(raw)
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 200:
+            raise ValidationFailed(["limit: must be an integer between 1 and 200"])
+    return limit, request.query_params.get("after") or None
+
+
+def list_response(
+    request: Request, items: Sequence[Any], next_cursor: str | None, render: Callable[[Any], dict[str, Any]]
+) -> Response:
+    """The ``{data, _links}`` envelope; ``next`` repeats the request's parameters with the new cursor."""
+    path = base_url(request) + request.url.path
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
+    self_url = f"{path}?{request.url.query}" if request.url.query else path
+    links: dict[str, Any] = {"self": {"href": self_url}}
+    if next_cursor is not None:
+        links["next"] = {"href": f"{path}?{urlencode([*params, ('after', next_cursor)])}"}
+    return json_response({"data": [render(item) for item in items], "_links": links})

@@ -1,0 +1,65 @@
+"""Authenticating API tokens and turning a request into the context its events are built from."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from registrar.context import Actor, ClientInfo, RequestContext
+from registrar.domain.entities import ApiToken
+from registrar.errors import InvalidToken, PermissionDenied
+from registrar.store.tokens import find_token
+
+__all__ = ["authenticate", "read_token", "request_context", "require_scope"]
+
+
+
+def read_token(header: str | None) -> str | None:
+    """The token in an ``Authorization`` header: ``SSWS <t>``, ``SSWS<t>`` (Okta's Python SDK), ``Bearer <t>``."""
+    if not header:
+        return None
+    for scheme in ("SSWS", "Bearer"):
+        if header[: len(scheme)].lower() == scheme.lower():
+            token = header[len(scheme) :].strip()
+            return token or None
+    return None
+
+
+def authenticate(engine: Engine, request: Request) -> ApiToken:
+    """The live token the request carries; 401 ``E0000011`` otherwise (never audited)."""
+    secret = read_token(request.headers.get("authorization"))
+    if secret is None or len(secret) > 512:
+        raise InvalidToken()
+    with engine.connect().execution_options(sqlite_immediate=False) as conn:
+        token = find_token(conn, secret)
+    if token is None:
+        raise InvalidToken()
+    return token
+
+
+def require_scope(token: ApiToken, *scopes: str) -> None:
+    """403 ``E0000006`` unless the token holds one of ``scopes`` (for reads; writes are audited elsewhere)."""
+    if not token.scopes.intersection(scopes):
+        raise PermissionDenied()
+
+
+def request_context(request: Request, token: ApiToken) -> RequestContext:
+    """The event context of an authenticated API request."""
+    client = request.scope.get("client")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    path = request.url.path
+    return RequestContext(
+        request_id=request.state.request_id,
+        actor=Actor(
+            id=token.user.id, type="User", alternate_id=token.user.email, display_name=token.user.display_name
+        ),
+        client=ClientInfo(
+            ip_address=client[0] if client else None,
+            raw_user_agent=request.headers.get("user-agent"),
+        ),
+        request_uri=path,
+        url=f"{path}?{query}" if query else path,
+        token_id=token.id,
+        session_id=token.session_id,
+        scopes=token.scopes,
+    )

@@ -1,0 +1,5 @@
+"""The ``registrar`` command."""
+
+from .main import app, main
+
+__all__ = ["app", "main"]

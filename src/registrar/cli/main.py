@@ -1,0 +1,80 @@
+"""``registrar``: run the server and the maintenance commands that work on the database directly."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from registrar.config import Settings
+from registrar.store.database import create_database_engine, migrate
+from registrar.store.tokens import ALL_SCOPES, create_token, ensure_user
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Registrar: audited registry of API and MCP servers.")
+tokens = typer.Typer(no_args_is_help=True, help="API tokens.")
+app.add_typer(tokens, name="tokens")
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    migrate(engine)
+    return engine
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Run the HTTP server (the database is migrated on start)."""
+    import uvicorn
+
+    from registrar.api import create_app
+
+    uvicorn.run(
+        create_app(Settings.from_env()),
+        host=host,
+        port=port,
+        date_header=False,
+        server_header=False,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate_db() -> None:
+    """Apply database migrations and exit."""
+    _engine(Settings.from_env()).dispose()
+    typer.echo("database is up to date", err=True)
+
+
+@tokens.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Option("--user", help="Email of the user the token acts as.")],
+    name: Annotated[str, typer.Option("--name", help="A name for the token.")] = "registrar",
+    display_name: Annotated[str | None, typer.Option("--display-name", help="The user's display name.")] = None,
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="A scope to grant (repeatable); default all.")] = None,
+) -> None:
+    """Create an API token and print it, alone, on stdout (it is not shown again)."""
+    if "@" not in user:
+        typer.echo("error: --user must be an email address", err=True)
+        raise typer.Exit(2)
+    scopes = scope or list(ALL_SCOPES)
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown:
+        typer.echo(f"error: unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}", err=True)
+        raise typer.Exit(2)
+    engine = _engine(Settings.from_env())
+    with engine.begin() as conn:
+        owner = ensure_user(conn, user, display_name)
+        token, secret = create_token(conn, owner, name, scopes)
+    engine.dispose()
+    typer.echo(f"created token {token.id} for {owner.email} with scopes: {' '.join(sorted(token.scopes))}", err=True)
+    typer.echo(secret)
+
+
+def main() -> None:
+    """Entry point of the ``registrar`` console script."""
+    app()

@@ -1,0 +1,1 @@
+"""Entities, statuses, lifecycle rules and input validation: pure code, no I/O."""

@@ -1,0 +1,61 @@
+"""The objects Registrar keeps, as plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ApiAuthServer", "ApiServer", "ApiToken", "ClientAuthSettings", "User"]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: str
+    name: str
+    user: User
+    scopes: frozenset[str]
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServer:
+    id: str
+    resource_url: str
+    display_name: str
+    description: str | None
+    status: str
+    created_ms: int
+    last_updated_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiAuthServer:
+    id: str
+    api_server_id: str
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    grant_types: tuple[str, ...]
+    created_ms: int
+    last_updated_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAuthSettings:
+    """Client credentials for a resource server's authorization server; the secret stays sealed."""
+
+    id: str
+    name: str
+    resource_orn: str
+    purpose: str
+    client_id: str
+    scopes: tuple[str, ...]
+    token_endpoint_auth_method: str
+    created_ms: int
+    last_updated_ms: int

@@ -1,0 +1,179 @@
+"""The 19 ``resource_servers.*`` event types of the seed catalog, and the targets they carry.
+
+Target types and ``detailEntry`` keys follow the catalog's schemas (``ApiServerDetails``,
+``ApiAuthServerResourceDetails``, ``McpServerResourceDetails``, ``ExternalAuthServerResourceDetails``,
+``ResourceDetails``), with the catalog's snake_case property names written in the camelCase the wire
+uses everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CATALOG", "EventType", "Target", "target"]
+
+Target = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One audited operation: its ``eventType`` and the sentence Okta shows for it."""
+
+    name: str
+    display_message: str
+    scope: str  # the token scope that allows the operation
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_API = "okta.resourceServers.apiServers.manage"
+_MCP = "okta.resourceServers.mcpServers.manage"
+_CAS = "okta.resourceServers.clientAuthSettings.manage"
+
+API_SERVER_REGISTER = EventType("resource_servers.api_server.register", "Register API server", _API)
+API_SERVER_UPDATE = EventType("resource_servers.api_server.update", "Update API server", _API)
+API_SERVER_ACTIVATE = EventType("resource_servers.api_server.activate", "Activate API server", _API)
+API_SERVER_DEACTIVATE = EventType("resource_servers.api_server.deactivate", "Deactivate API server", _API)
+API_SERVER_DELETE = EventType("resource_servers.api_server.delete", "Delete API server", _API)
+API_AUTH_SERVER_ADD = EventType(
+    "resource_servers.api_server.auth_server.add", "Add authorization server to API server", _API
+)
+API_AUTH_SERVER_UPDATE = EventType(
+    "resource_servers.api_server.auth_server.update", "Update authorization server of API server", _API
+)
+API_AUTH_SERVER_REMOVE = EventType(
+    "resource_servers.api_server.auth_server.remove", "Remove authorization server from API server", _API
+)
+CLIENT_AUTH_SETTINGS_CREATE = EventType(
+    "resource_servers.client_authentication_settings.create", "Create client authentication settings", _CAS
+)
+CLIENT_AUTH_SETTINGS_UPDATE = EventType(
+    "resource_servers.client_authentication_settings.update", "Update client authentication settings", _CAS
+)
+CLIENT_AUTH_SETTINGS_DELETE = EventType(
+    "resource_servers.client_authentication_settings.delete", "Delete client authentication settings", _CAS
+)
+MCP_SERVER_REGISTER = EventType("resource_servers.mcp_server.register", "Register MCP server", _MCP)
+MCP_SERVER_UPDATE = EventType("resource_servers.mcp_server.update", "Update MCP server", _MCP)
+MCP_SERVER_ACTIVATE = EventType("resource_servers.mcp_server.activate", "Activate MCP server", _MCP)
+MCP_SERVER_DEACTIVATE = EventType("resource_servers.mcp_server.deactivate", "Deactivate MCP server", _MCP)
+MCP_SERVER_DELETE = EventType("resource_servers.mcp_server.delete", "Delete MCP server", _MCP)
+MCP_AUTH_SERVER_CREATE = EventType(
+    "resource_servers.mcp_server.auth_server.create", "Create third-party authorization server", _MCP
+)
+MCP_AUTH_SERVER_UPDATE = EventType(
+    "resource_servers.mcp_server.auth_server.update", "Update third-party authorization server", _MCP
+)
+MCP_AUTH_SERVER_DELETE = EventType(
+    "resource_servers.mcp_server.auth_server.delete", "Delete third-party authorization server", _MCP
+)
+
+CATALOG: Mapping[str, EventType] = {
+    e.name: e
+    for e in (
+        API_SERVER_REGISTER,
+        API_SERVER_UPDATE,
+        API_SERVER_ACTIVATE,
+        API_SERVER_DEACTIVATE,
+        API_SERVER_DELETE,
+        API_AUTH_SERVER_ADD,
+        API_AUTH_SERVER_UPDATE,
+        API_AUTH_SERVER_REMOVE,
+        CLIENT_AUTH_SETTINGS_CREATE,
+        CLIENT_AUTH_SETTINGS_UPDATE,
+        CLIENT_AUTH_SETTINGS_DELETE,
+        MCP_SERVER_REGISTER,
+        MCP_SERVER_UPDATE,
+        MCP_SERVER_ACTIVATE,
+        MCP_SERVER_DEACTIVATE,
+        MCP_SERVER_DELETE,
+        MCP_AUTH_SERVER_CREATE,
+        MCP_AUTH_SERVER_UPDATE,
+        MCP_AUTH_SERVER_DELETE,
+    )
+}
+
+
+def target(
+    id: str,  # noqa: A002 - Okta's field name
+    type: str,  # noqa: A002
+    alternate_id: str,
+    display_name: str,
+    detail: Mapping[str, Any] | None = None,
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> Target:
+    """A ``LogTarget`` in Okta's key order; ``changes`` is ``(from, to)`` for update events."""
+    entry: Target = {
+        "id": id,
+        "type": type,
+        "alternateId": alternate_id,
+        "displayName": display_name,
+        "detailEntry": dict(detail) if detail else None,
+    }
+    if changes is not None:
+        entry["changeDetails"] = {"from": dict(changes[0]), "to": dict(changes[1])}
+    return entry
+
+
+def api_server_target(
+    server_id: str, resource_url: str, display_name: str, changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+) -> Target:
+    """``ApiServerDetails``: the API server, first target of every api_server event."""
+    return target(
+        server_id,
+        "ApiServer",
+        resource_url,
+        display_name,
+        {"apiServerId": server_id, "apiServerDisplayName": display_name},
+        changes,
+    )
+
+
+def api_auth_server_target(
+    auth_server_id: str,
+    issuer: str,
+    authorization_endpoint: str,
+    token_endpoint: str,
+    grant_types: Sequence[str],
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> Target:
+    """``ApiAuthServerResourceDetails``: a third-party authorization server linked to an API server."""
+    return target(
+        auth_server_id,
+        "ApiAuthServer",
+        issuer,
+        issuer,
+        {
+            "authServerIssuer": issuer,
+            "authServerAuthorizationEndpoint": authorization_endpoint,
+            "authServerTokenEndpoint": token_endpoint,
+            "authServerGrantTypesSupported": list(grant_types),
+        },
+        changes,
+    )
+
+
+def client_auth_settings_target(
+    settings_id: str,
+    orn: str,
+    name: str,
+    resource_orn: str,
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> Target:
+    """``ResourceDetails``: client authentication settings (never carries the secret)."""
+    return target(
+        settings_id,
+        "ClientAuthSettings",
+        orn,
+        name,
+        {"clientAuthSettingId": settings_id, "clientAuthSettingName": name, "resourceOrn": resource_orn},
+        changes,
+    )
+
+
+def unknown_target(object_id: str, kind: str) -> Target:
+    """A target known only by the id a failed request named (e.g. a 404)."""
+    return target(object_id, kind, "unknown", "unknown")

@@ -1,0 +1,55 @@
+"""Identifiers in Okta's shapes: 20-character base62 ids with a type prefix, request ids, timestamps."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import UTC, datetime
+
+__all__ = [
+    "API_SERVER",
+    "API_TOKEN",
+    "AUTH_SERVER",
+    "CLIENT_AUTH_SETTINGS",
+    "EVENT_HOOK",
+    "MCP_SERVER",
+    "ORG",
+    "USER",
+    "format_timestamp",
+    "new_id",
+    "new_request_id",
+    "utcnow",
+]
+
+API_SERVER = "aps"
+MCP_SERVER = "mcp"
+AUTH_SERVER = "eas"
+CLIENT_AUTH_SETTINGS = "rsc"
+USER = "00u"
+API_TOKEN = "00T"
+EVENT_HOOK = "who"
+ORG = "00o"
+
+_BASE62 = string.digits + string.ascii_letters
+_ID_LENGTH = 20
+
+
+def new_id(prefix: str) -> str:
+    """A new random id: ``prefix`` followed by base62 characters, 20 characters in all."""
+    return prefix + "".join(secrets.choice(_BASE62) for _ in range(_ID_LENGTH - len(prefix)))
+
+
+def new_request_id() -> str:
+    """A request id in the shape Okta uses for ``X-Okta-Request-Id`` (27 URL-safe characters)."""
+    return secrets.token_urlsafe(20)[:27]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Okta's timestamp form ``YYYY-MM-DDTHH:mm:ss.SSSZ`` (UTC, milliseconds)."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -1,0 +1,27 @@
+"""Resolving a resource server ORN (as client authentication settings name it) to the server."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.engine import Connection
+
+from registrar.events.catalog import Target
+from registrar.store import repositories as repo
+
+__all__ = ["resource_target"]
+
+_ORN = re.compile(r"^orn:registrar:directory:(?P<org>[0-9A-Za-z]{20}):resource-servers:(?P<kind>api|mcp):(?P<id>[0-9A-Za-z]{20})$")
+
+
+def resource_target(conn: Connection, org_id: str, orn: str) -> Target | None:
+    """The event target of the resource server ``orn`` names, or None if there is no such server here."""
+    match = _ORN.match(orn)
+    if match is None or match["org"] != org_id:
+        return None
+    if match["kind"] == "api":
+        from .api_servers import server_target
+
+        server = repo.get_api_server(conn, match["id"])
+        return None if server is None else server_target(server)
+    return None  # MCP servers arrive with the mcp_server operations

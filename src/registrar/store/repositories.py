@@ -1,0 +1,172 @@
+"""Reading and writing resource rows. Functions take the caller's connection; none of them commits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Table, delete, insert, select, update
+from sqlalchemy.engine import Connection, Row
+
+from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettings
+from registrar.errors import ValidationFailed
+
+from .schema import api_auth_servers, api_servers, client_auth_settings, installation
+
+__all__ = [
+    "Page",
+    "decode_cursor",
+    "delete_row",
+    "get_api_auth_server",
+    "get_api_server",
+    "get_client_auth_settings",
+    "insert_row",
+    "list_page",
+    "org_id",
+    "update_row",
+]
+
+
+def org_id(conn: Connection) -> str:
+    """The installation's org id (used in ORNs)."""
+    return str(conn.execute(select(installation.c.org_id)).scalar_one())
+
+
+def _api_server(row: Row[Any]) -> ApiServer:
+    return ApiServer(
+        id=row.id,
+        resource_url=row.resource_url,
+        display_name=row.display_name,
+        description=row.description,
+        status=row.status,
+        created_ms=row.created_ms,
+        last_updated_ms=row.last_updated_ms,
+    )
+
+
+def _api_auth_server(row: Row[Any]) -> ApiAuthServer:
+    return ApiAuthServer(
+        id=row.id,
+        api_server_id=row.api_server_id,
+        issuer=row.issuer,
+        authorization_endpoint=row.authorization_endpoint,
+        token_endpoint=row.token_endpoint,
+        grant_types=tuple(orjson.loads(row.grant_types)),
+        created_ms=row.created_ms,
+        last_updated_ms=row.last_updated_ms,
+    )
+
+
+def _client_auth_settings(row: Row[Any]) -> ClientAuthSettings:
+    return ClientAuthSettings(
+        id=row.id,
+        name=row.name,
+        resource_orn=row.resource_orn,
+        purpose=row.purpose,
+        client_id=row.client_id,
+        scopes=tuple(orjson.loads(row.scopes)),
+        token_endpoint_auth_method=row.token_endpoint_auth_method,
+        created_ms=row.created_ms,
+        last_updated_ms=row.last_updated_ms,
+    )
+
+
+def get_api_server(conn: Connection, server_id: str, *, for_update: bool = False) -> ApiServer | None:
+    """The API server with that id, optionally locked for the rest of the transaction."""
+    query = select(api_servers).where(api_servers.c.id == server_id)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
+    return None if row is None else _api_server(row)
+
+
+def get_api_auth_server(conn: Connection, server_id: str, auth_server_id: str) -> ApiAuthServer | None:
+    """An authorization server, only if it belongs to that API server."""
+    row = conn.execute(
+        select(api_auth_servers).where(
+            api_auth_servers.c.id == auth_server_id, api_auth_servers.c.api_server_id == server_id
+        )
+    ).first()
+    return None if row is None else _api_auth_server(row)
+
+
+def get_client_auth_settings(conn: Connection, settings_id: str) -> ClientAuthSettings | None:
+    """Client authentication settings by id (without the secret)."""
+    row = conn.execute(select(client_auth_settings).where(client_auth_settings.c.id == settings_id)).first()
+    return None if row is None else _client_auth_settings(row)
+
+
+def sealed_secret(conn: Connection, settings_id: str) -> bytes:
+    """The sealed client secret of a settings object (to compare a new secret against)."""
+    return bytes(
+        conn.execute(
+            select(client_auth_settings.c.client_secret_sealed).where(client_auth_settings.c.id == settings_id)
+        ).scalar_one()
+    )
+
+
+def insert_row(conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
+    """Insert one row."""
+    conn.execute(insert(table).values(**values))
+
+
+def update_row(conn: Connection, table: Table, object_id: str, values: Mapping[str, Any]) -> None:
+    """Update one row by public id."""
+    conn.execute(update(table).where(table.c.id == object_id).values(**values))
+
+
+def delete_row(conn: Connection, table: Table, object_id: str) -> None:
+    """Delete one row by public id."""
+    conn.execute(delete(table).where(table.c.id == object_id))
+
+
+_CONVERTERS = {
+    api_servers.name: _api_server,
+    api_auth_servers.name: _api_auth_server,
+    client_auth_settings.name: _client_auth_settings,
+}
+
+
+class Page:
+    """One page of a registry list and the cursor of the next page, if there is one."""
+
+    def __init__(self, items: Sequence[Any], next_cursor: str | None):
+        self.items = list(items)
+        self.next_cursor = next_cursor
+
+
+def encode_cursor(pk: int) -> str:
+    """An opaque, URL-safe cursor for keyset pagination."""
+    return base64.urlsafe_b64encode(orjson.dumps({"pk": pk})).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The position an ``after`` cursor points at; a garbled cursor is a validation error."""
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        pk = data["pk"]
+        if isinstance(pk, int) and not isinstance(pk, bool) and pk >= 0:
+            return pk
+    except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
+        pass
+    raise ValidationFailed(["after: The cursor is not valid"])
+
+
+def list_page(
+    conn: Connection,
+    table: Table,
+    *,
+    limit: int,
+    after: str | None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Page:
+    """Rows in registration order after the cursor, at most ``limit`` of them."""
+    query = select(table).where(*where).order_by(table.c.pk).limit(limit + 1)
+    if after:
+        query = query.where(table.c.pk > decode_cursor(after))
+    rows = conn.execute(query).all()
+    convert = _CONVERTERS[table.name]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page([convert(r) for r in rows], encode_cursor(rows[-1].pk) if more and rows else None)

@@ -1,0 +1,164 @@
+"""The tables. Resource tables hold current state; ``log_events`` is the append-only audit log.
+
+Timestamps are stored as integer milliseconds since the epoch (UTC): portable across SQLite and
+PostgreSQL, totally ordered, and free of naive-datetime pitfalls.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "api_auth_servers",
+    "api_servers",
+    "api_tokens",
+    "client_auth_settings",
+    "installation",
+    "log_event_targets",
+    "log_events",
+    "log_head",
+    "metadata",
+    "users",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Integer surrogate keys give lists a stable registration order for keyset pagination; ``id`` is public.
+_PK = BigInteger().with_variant(Integer(), "sqlite")
+
+installation = Table(
+    "installation",
+    metadata,
+    Column("singleton", Integer, primary_key=True),
+    Column("org_id", String(20), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(255), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("user_id", String(20), ForeignKey("users.id"), nullable=False),
+    # SHA-256 of the token: tokens are 256-bit random strings, so a slow KDF would add nothing.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", Text, nullable=False),
+    Column("session_id", String(32), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger),
+)
+
+api_servers = Table(
+    "api_servers",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("resource_url", Text, nullable=False, unique=True),
+    Column("display_name", String(255), nullable=False),
+    Column("description", Text),
+    Column("status", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_updated_ms", BigInteger, nullable=False),
+)
+
+api_auth_servers = Table(
+    "api_auth_servers",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("api_server_id", String(20), ForeignKey("api_servers.id"), nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("authorization_endpoint", Text, nullable=False),
+    Column("token_endpoint", Text, nullable=False),
+    Column("grant_types", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("api_server_id", "issuer"),
+)
+
+client_auth_settings = Table(
+    "client_auth_settings",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("resource_orn", Text, nullable=False, index=True),
+    Column("purpose", String(32), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    # AES-256-GCM sealed; the settings id is the associated data, so a blob cannot be moved between rows.
+    Column("client_secret_sealed", LargeBinary, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("token_endpoint_auth_method", String(32), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_updated_ms", BigInteger, nullable=False),
+)
+
+# The head of the log: one row, locked by every appending transaction. Holding it until commit makes
+# sequence order equal commit order (so a poller's cursor never passes an uncommitted event) and
+# gives each event its predecessor's hash.
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("singleton", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+log_events = Table(
+    "log_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("published_ms", BigInteger, nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("outcome_result", String(16), nullable=False),
+    Column("actor_id", String(64)),
+    Column("transaction_id", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_log_events_published", "published_ms", "seq"),
+    Index("ix_log_events_type_seq", "event_type", "seq"),
+    Index("ix_log_events_transaction", "transaction_id"),
+)
+
+# One row per (event, target) so "any element of target[] matches" is an indexed lookup.
+log_event_targets = Table(
+    "log_event_targets",
+    metadata,
+    Column("seq", BigInteger, ForeignKey("log_events.seq"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("target_id", String(255), nullable=False),
+    Column("target_type", String(64), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Index("ix_log_event_targets_lookup", "target_id", "event_type", "seq"),
+)

@@ -1,0 +1,69 @@
+"""The unit of work: one database transaction holding a resource change and the events that record it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from registrar.context import RequestContext
+from registrar.events.builder import Outcome, build_event
+from registrar.events.catalog import EventType, Target
+from registrar.ids import utcnow
+
+from .eventlog import append_events
+
+__all__ = ["UnitOfWork", "unit_of_work"]
+
+
+class UnitOfWork:
+    """A transaction in progress. Services change state through ``conn`` and describe it with ``record``."""
+
+    def __init__(self, conn: Connection, ctx: RequestContext):
+        self.conn = conn
+        self.ctx = ctx
+        self._events: list[tuple[dict[str, Any], datetime]] = []
+
+    def now(self) -> datetime:
+        """The current time (UTC)."""
+        return utcnow()
+
+    def record(
+        self,
+        event_type: EventType,
+        targets: Sequence[Target],
+        *,
+        outcome: Outcome = "SUCCESS",
+        reason: str | None = None,
+        debug: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Queue an event; it is written with the changes, at commit, or not at all."""
+        published = utcnow()
+        event = build_event(
+            event_type, self.ctx, targets, published, outcome=outcome, reason=reason, debug=debug
+        )
+        self._events.append((event, published))
+        return event
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The events recorded so far in this unit of work."""
+        return [event for event, _ in self._events]
+
+    def flush_events(self) -> None:
+        """Write the queued events (taking the log head lock); called once, just before commit."""
+        append_events(self.conn, self._events)
+        self._events.clear()
+
+
+@contextmanager
+def unit_of_work(engine: Engine, ctx: RequestContext) -> Iterator[UnitOfWork]:
+    """Run a block in one transaction; its events are appended last and commit with it, or nothing does."""
+    with engine.connect() as conn, conn.begin():
+        uow = UnitOfWork(conn, ctx)
+        yield uow
+        uow.flush_events()
