@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -363,6 +364,22 @@ def attributes(expr: Expr) -> list[str]:
 # --- SQL -----------------------------------------------------------------------------------------------
 
 
+# SQL three-valued logic, as SCIM intends: ``ne "x"`` matches non-null values other than "x", never NULL;
+# likewise ``not (a eq "x")`` leaves out rows where ``a`` is NULL. autoescape makes "%" and "_" in a
+# sw/ew/co value literal; whether LIKE is case-sensitive is left to the backend.
+_SQL_OPS: dict[str, Callable[[ColumnElement[Any], Any], ColumnElement[bool]]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+    "sw": lambda column, value: column.startswith(value, autoescape=True),
+    "ew": lambda column, value: column.endswith(value, autoescape=True),
+    "co": lambda column, value: column.contains(value, autoescape=True),
+}
+
+
 def _check_value(attr: str, op: str, value: Value, kind: str) -> None:
     if value is None:
         if op not in {"eq", "ne"}:
@@ -406,34 +423,14 @@ def _compile_leaf(expr: Compare | Present, fields: Mapping[str, Field]) -> Colum
 
 def compare_column(column: ColumnElement[Any], op: str, value: Value) -> ColumnElement[bool]:
     """``column op value`` in SQL (``pr`` ignores value); also the building block of ``Field.predicate``."""
-    if op == "pr":
+    if op == "pr" or (op == "ne" and value is None):
         return column.is_not(None)
-    if value is None and op in {"eq", "ne"}:
-        return column.is_(None) if op == "eq" else column.is_not(None)
-    if value is None:
-        raise ValueError(f"null cannot be used with {op!r}")
-    # SQL three-valued logic, as SCIM intends: ``ne "x"`` matches non-null values other than "x", never
-    # NULL; likewise ``not (a eq "x")`` leaves out rows where ``a`` is NULL.
-    if op == "eq":
-        return column == value
-    if op == "ne":
-        return column != value
-    if op == "gt":
-        return column > value
-    if op == "ge":
-        return column >= value
-    if op == "lt":
-        return column < value
-    if op == "le":
-        return column <= value
-    # autoescape makes "%" and "_" in the value literal; case sensitivity is the backend's LIKE.
-    if op == "sw":
-        return column.startswith(value, autoescape=True)
-    if op == "ew":
-        return column.endswith(value, autoescape=True)
-    if op == "co":
-        return column.contains(value, autoescape=True)
-    raise ValueError(f"not a filter operator: {op!r}")
+    if op == "eq" and value is None:
+        return column.is_(None)
+    compare = _SQL_OPS.get(op)
+    if compare is None or value is None:
+        raise ValueError(f"cannot compare a column with {op!r} {value!r}")
+    return compare(column, value)
 
 
 def compile_filter(expr: Expr, fields: Mapping[str, Field]) -> ColumnElement[bool]:

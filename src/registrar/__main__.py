@@ -1,0 +1,5 @@
+"""``python -m registrar``."""
+
+from registrar.cli import main
+
+main()
