@@ -34,7 +34,9 @@ CLIENT_ADDRESS = ("198.51.100.23", 50123)
 
 
 def _postgres_admin_url() -> str:
-    return str(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
+    return str(
+        make_url(POSTGRES_URL).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    )
 
 
 @pytest.fixture(scope="session")

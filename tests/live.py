@@ -49,7 +49,11 @@ def running_server(env: Mapping[str, str], cwd: Path) -> Iterator[LiveServer]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRAR_")} | dict(env)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            registrar_command("serve", "--port", str(port)), cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT
+            registrar_command("serve", "--port", str(port)),
+            cwd=cwd,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
     try:

@@ -1,4 +1,4 @@
-"""Invariant 6: a client secret never appears in clear - not in the database, a response, an event or a log."""
+"""Invariant 6: a client secret never appears in clear: not in the database, responses, events or logs."""
 
 from __future__ import annotations
 
@@ -27,14 +27,18 @@ def _forms(secret: str) -> list[bytes]:
 
 def _database_dump(database_url: str, workdir: Path) -> bytes:
     if database_url.startswith("sqlite"):
-        return b"".join(p.read_bytes() for p in workdir.rglob("*") if p.is_file() and not p.name.endswith(".log"))
+        return b"".join(
+            p.read_bytes() for p in workdir.rglob("*") if p.is_file() and not p.name.endswith(".log")
+        )
     url = make_url(database_url).set(drivername="postgresql+psycopg")
     engine = create_engine(url)
-    chunks = []
+    chunks: list[bytes] = []
     with engine.connect() as conn:
         for table in metadata.sorted_tables:
             for row in conn.execute(text(f'SELECT * FROM "{table.name}"')):
-                chunks.extend(bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode() for v in row)
+                chunks.extend(
+                    bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode() for v in row
+                )
     engine.dispose()
     return b"\n".join(chunks)
 
@@ -64,21 +68,36 @@ def test_a_planted_secret_appears_nowhere(database_url: str, tmp_path: Path) -> 
             json={"resourceUrl": "https://api.example.com", "metadata": {"displayName": "A"}},
         ).json()
         config = {"clientId": "cid", "clientSecret": PLANTED, "scopes": ["read"]}
-        created = call("POST", SETTINGS, json={"name": "n", "resourceOrn": api["orn"], "configuration": config})
+        created = call(
+            "POST", SETTINGS, json={"name": "n", "resourceOrn": api["orn"], "configuration": config}
+        )
         assert created.status_code == 201
         sid = created.json()["id"]
         assert call("GET", f"{SETTINGS}/{sid}").status_code == 200
         assert call("GET", SETTINGS).status_code == 200
-        assert call("PATCH", f"{SETTINGS}/{sid}", json={"configuration": {"clientSecret": SECOND}}).status_code == 200
+        assert (
+            call("PATCH", f"{SETTINGS}/{sid}", json={"configuration": {"clientSecret": SECOND}}).status_code
+            == 200
+        )
         # Failures that carry the secret: unknown member, bad type next to it, unknown ORN, missing object,
         # broken JSON, and a secret that is too long.
         failures = [
-            call("POST", SETTINGS, json={"name": "n", "resourceOrn": api["orn"], "configuration": {**config, "x": PLANTED}}),
+            call(
+                "POST",
+                SETTINGS,
+                json={"name": "n", "resourceOrn": api["orn"], "configuration": {**config, "x": PLANTED}},
+            ),
             call("POST", SETTINGS, json={"name": 5, "resourceOrn": api["orn"], "configuration": config}),
             call("POST", SETTINGS, json={"name": "n", "resourceOrn": "orn:nope", "configuration": config}),
-            call("PATCH", f"{SETTINGS}/rsc00000000000000000", json={"configuration": {"clientSecret": PLANTED}}),
-            call("POST", SETTINGS, content=b'{"configuration": {"clientSecret": "' + PLANTED.encode() + b'"',
-                 headers={"Content-Type": "application/json"}),
+            call(
+                "PATCH", f"{SETTINGS}/rsc00000000000000000", json={"configuration": {"clientSecret": PLANTED}}
+            ),
+            call(
+                "POST",
+                SETTINGS,
+                content=b'{"configuration": {"clientSecret": "' + PLANTED.encode() + b'"',
+                headers={"Content-Type": "application/json"},
+            ),
             call("PATCH", f"{SETTINGS}/{sid}", json={"configuration": {"clientSecret": PLANTED * 100}}),
             call("PATCH", f"{SETTINGS}/{sid}", json={"configuration": {"clientSecret": [PLANTED]}}),
         ]

@@ -55,7 +55,9 @@ def _decode_key(text: str) -> bytes:
             continue
         if len(key) == 32:
             return key
-    raise ValueError("REGISTRAR_SECRET_KEY must be 32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)")
+    raise ValueError(
+        "REGISTRAR_SECRET_KEY must be 32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)"
+    )
 
 
 def load_key(configured: str | None, key_file: Path) -> bytes:

@@ -26,7 +26,7 @@ MCP_SERVER = "mcp"
 AUTH_SERVER = "eas"
 CLIENT_AUTH_SETTINGS = "rsc"
 USER = "00u"
-API_TOKEN = "00T"
+API_TOKEN = "00T"  # noqa: S105 - an id prefix, not a credential
 EVENT_HOOK = "who"
 ORG = "00o"
 

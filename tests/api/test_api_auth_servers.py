@@ -20,7 +20,9 @@ AS_BODY = {
 
 
 def add(client: TestClient, auth: dict[str, str], server_id: str, **overrides: Any) -> Any:
-    response = client.post(f"{BASE}/{server_id}/authorization-servers", json={**AS_BODY, **overrides}, headers=auth)
+    response = client.post(
+        f"{BASE}/{server_id}/authorization-servers", json={**AS_BODY, **overrides}, headers=auth
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -37,7 +39,10 @@ def test_add_links_an_authorization_server_with_both_targets(
     api_target, as_target = event["target"]
     assert api_target["id"] == server["id"] and api_target["type"] == "ApiServer"
     assert as_target["id"] == linked["id"] and as_target["type"] == "ApiAuthServer"
-    assert as_target["detailEntry"]["authServerGrantTypesSupported"] == ["authorization_code", "refresh_token"]
+    assert as_target["detailEntry"]["authServerGrantTypesSupported"] == [
+        "authorization_code",
+        "refresh_token",
+    ]
     assert as_target["detailEntry"]["authServerTokenEndpoint"] == "https://login.example.com/token"
 
 
@@ -50,7 +55,9 @@ def test_get_and_list_authorization_servers(client: TestClient, auth: dict[str, 
     listed = client.get(url, headers=auth).json()
     assert [a["id"] for a in listed["data"]] == [first["id"], second["id"]]
     assert listed["data"][1]["_links"]["self"]["href"] == f"http://testserver{url}/{second['id']}"
-    filtered = client.get(url, params={"filter": 'issuer eq "https://other.example.com"'}, headers=auth).json()
+    filtered = client.get(
+        url, params={"filter": 'issuer eq "https://other.example.com"'}, headers=auth
+    ).json()
     assert [a["id"] for a in filtered["data"]] == [second["id"]]
     other = register(client, auth, "https://other-api.example/")
     wrong_parent = client.get(f"{BASE}/{other['id']}/authorization-servers/{first['id']}", headers=auth)
@@ -90,7 +97,10 @@ def test_remove_and_delete_cascade(client: TestClient, auth: dict[str, str], eve
     server = register(client, auth)
     first = add(client, auth, server["id"])
     second = add(client, auth, server["id"], issuer="https://b.example.com")
-    assert client.delete(f"{BASE}/{server['id']}/authorization-servers/{first['id']}", headers=auth).status_code == 204
+    assert (
+        client.delete(f"{BASE}/{server['id']}/authorization-servers/{first['id']}", headers=auth).status_code
+        == 204
+    )
     removed = events()[-1]
     assert removed["eventType"] == "resource_servers.api_server.auth_server.remove"
     assert removed["target"][1]["id"] == first["id"]
@@ -106,7 +116,9 @@ def test_unknown_authorization_server_is_a_failure_naming_both(
     client: TestClient, auth: dict[str, str], events: Events
 ) -> None:
     server = register(client, auth)
-    response = client.delete(f"{BASE}/{server['id']}/authorization-servers/eas00000000000000000", headers=auth)
+    response = client.delete(
+        f"{BASE}/{server['id']}/authorization-servers/eas00000000000000000", headers=auth
+    )
     assert response.status_code == 404
     failure = events()[-1]
     assert failure["eventType"] == "resource_servers.api_server.auth_server.remove"

@@ -11,8 +11,14 @@ BASE = "/resource-servers/api/v1/api-servers"
 Events = Callable[[], list[dict[str, Any]]]
 
 
-def register(client: TestClient, auth: dict[str, str], url: str = "https://api.example.com/v1/", **extra: Any) -> Any:
-    body = {"resourceUrl": url, "metadata": {"displayName": "Example API", "description": "payments"}, **extra}
+def register(
+    client: TestClient, auth: dict[str, str], url: str = "https://api.example.com/v1/", **extra: Any
+) -> Any:
+    body = {
+        "resourceUrl": url,
+        "metadata": {"displayName": "Example API", "description": "payments"},
+        **extra,
+    }
     response = client.post(BASE, json=body, headers=auth)
     assert response.status_code == 201, response.text
     return response.json()
@@ -22,7 +28,9 @@ def test_register_returns_inactive_server_and_writes_its_event(
     client: TestClient, auth: dict[str, str], events: Events
 ) -> None:
     response = client.post(
-        BASE, json={"resourceUrl": "https://api.example.com/v1/", "metadata": {"displayName": "Example API"}}, headers=auth
+        BASE,
+        json={"resourceUrl": "https://api.example.com/v1/", "metadata": {"displayName": "Example API"}},
+        headers=auth,
     )
     assert response.status_code == 201
     server = response.json()
@@ -51,7 +59,9 @@ def test_register_with_activate_writes_register_then_activate_in_one_transaction
     client: TestClient, auth: dict[str, str], events: Events
 ) -> None:
     response = client.post(
-        f"{BASE}?activate=true", json={"resourceUrl": "https://a.example", "metadata": {"displayName": "A"}}, headers=auth
+        f"{BASE}?activate=true",
+        json={"resourceUrl": "https://a.example", "metadata": {"displayName": "A"}},
+        headers=auth,
     )
     assert response.json()["status"] == "ACTIVE"
     register_event, activate_event = events()
@@ -72,7 +82,9 @@ def test_duplicate_resource_url_is_a_conflict_and_audited(
     client: TestClient, auth: dict[str, str], events: Events
 ) -> None:
     register(client, auth, "https://dup.example/")
-    again = client.post(BASE, json={"resourceUrl": "https://dup.example/", "metadata": {"displayName": "B"}}, headers=auth)
+    again = client.post(
+        BASE, json={"resourceUrl": "https://dup.example/", "metadata": {"displayName": "B"}}, headers=auth
+    )
     assert again.status_code == 409
     assert again.json()["errorCauses"][0]["errorSummary"].startswith("resourceUrl:")
     failure = events()[-1]
@@ -157,25 +169,39 @@ def test_patch_null_removes_description(client: TestClient, auth: dict[str, str]
     server = register(client, auth)
     response = client.patch(f"{BASE}/{server['id']}", json={"metadata": {"description": None}}, headers=auth)
     assert response.json()["metadata"]["description"] is None
-    assert events()[-1]["target"][0]["changeDetails"] == {"from": {"description": "payments"}, "to": {"description": None}}
+    assert events()[-1]["target"][0]["changeDetails"] == {
+        "from": {"description": "payments"},
+        "to": {"description": None},
+    }
 
 
-def test_patch_without_change_writes_no_event(client: TestClient, auth: dict[str, str], events: Events) -> None:
+def test_patch_without_change_writes_no_event(
+    client: TestClient, auth: dict[str, str], events: Events
+) -> None:
     server = register(client, auth)
-    response = client.patch(f"{BASE}/{server['id']}", json={"metadata": {"displayName": "Example API"}}, headers=auth)
+    response = client.patch(
+        f"{BASE}/{server['id']}", json={"metadata": {"displayName": "Example API"}}, headers=auth
+    )
     assert response.status_code == 200
     assert len(events()) == 1
 
 
 def test_resource_url_is_immutable(client: TestClient, auth: dict[str, str], events: Events) -> None:
     server = register(client, auth, "https://api.example.com/v1/")
-    same = client.patch(f"{BASE}/{server['id']}", json={"resourceUrl": "https://api.example.com/v1/"}, headers=auth)
+    same = client.patch(
+        f"{BASE}/{server['id']}", json={"resourceUrl": "https://api.example.com/v1/"}, headers=auth
+    )
     assert same.status_code == 200
-    changed = client.patch(f"{BASE}/{server['id']}", json={"resourceUrl": "https://api.example.com/v1"}, headers=auth)
+    changed = client.patch(
+        f"{BASE}/{server['id']}", json={"resourceUrl": "https://api.example.com/v1"}, headers=auth
+    )
     assert changed.status_code == 400
     assert changed.json()["errorCode"] == "E0000001"
     assert events()[-1]["outcome"]["result"] == "FAILURE"
-    assert client.get(f"{BASE}/{server['id']}", headers=auth).json()["resourceUrl"] == "https://api.example.com/v1/"
+    assert (
+        client.get(f"{BASE}/{server['id']}", headers=auth).json()["resourceUrl"]
+        == "https://api.example.com/v1/"
+    )
 
 
 def test_trailing_slash_is_kept_byte_exact_and_meaningful(client: TestClient, auth: dict[str, str]) -> None:
@@ -184,7 +210,10 @@ def test_trailing_slash_is_kept_byte_exact_and_meaningful(client: TestClient, au
     assert with_slash["resourceUrl"] == "https://api.example.com/x/"
     assert without["resourceUrl"] == "https://api.example.com/x"
     odd = register(client, auth, "https://API.example.com:443/a/../b/?q=1")
-    assert client.get(f"{BASE}/{odd['id']}", headers=auth).json()["resourceUrl"] == "https://API.example.com:443/a/../b/?q=1"
+    assert (
+        client.get(f"{BASE}/{odd['id']}", headers=auth).json()["resourceUrl"]
+        == "https://API.example.com:443/a/../b/?q=1"
+    )
 
 
 def test_invalid_bodies_are_validation_failures_with_events(
@@ -211,7 +240,9 @@ def test_invalid_bodies_are_validation_failures_with_events(
     assert {e["outcome"]["result"] for e in recorded} == {"FAILURE"}
 
 
-def test_malformed_json_is_e0000003_and_audited(client: TestClient, auth: dict[str, str], events: Events) -> None:
+def test_malformed_json_is_e0000003_and_audited(
+    client: TestClient, auth: dict[str, str], events: Events
+) -> None:
     for body in (b"{not json", b"[1, 2]", b""):
         response = client.post(BASE, content=body, headers={**auth, "Content-Type": "application/json"})
         assert response.status_code == 400
@@ -244,10 +275,16 @@ def test_list_rejects_bad_limit_and_garbled_cursor(client: TestClient, auth: dic
 
 def test_search_by_status_and_display_name(client: TestClient, auth: dict[str, str]) -> None:
     github = client.post(
-        f"{BASE}?activate=true", json={"resourceUrl": "https://gh.example", "metadata": {"displayName": "GitHub"}}, headers=auth
+        f"{BASE}?activate=true",
+        json={"resourceUrl": "https://gh.example", "metadata": {"displayName": "GitHub"}},
+        headers=auth,
     ).json()
-    client.post(BASE, json={"resourceUrl": "https://gl.example", "metadata": {"displayName": "GitLab"}}, headers=auth)
-    client.post(BASE, json={"resourceUrl": "https://st.example", "metadata": {"displayName": "Stripe"}}, headers=auth)
+    client.post(
+        BASE, json={"resourceUrl": "https://gl.example", "metadata": {"displayName": "GitLab"}}, headers=auth
+    )
+    client.post(
+        BASE, json={"resourceUrl": "https://st.example", "metadata": {"displayName": "Stripe"}}, headers=auth
+    )
 
     def names(search: str) -> list[str]:
         response = client.get(BASE, params={"search": search}, headers=auth)

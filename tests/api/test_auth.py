@@ -24,7 +24,9 @@ def test_accepted_authorization_forms(client: TestClient, token: str, form: str)
 @pytest.mark.parametrize(
     "header", [None, "", "SSWS", "SSWS not-a-token", "Basic dXNlcjpwYXNz", "Token abc", "SSWS " + "x" * 600]
 )
-def test_invalid_tokens_are_401_and_never_audited(client: TestClient, events: Events, header: str | None) -> None:
+def test_invalid_tokens_are_401_and_never_audited(
+    client: TestClient, events: Events, header: str | None
+) -> None:
     headers = {} if header is None else {"Authorization": header}
     response = client.post(BASE, json=BODY, headers=headers)
     assert response.status_code == 401

@@ -32,7 +32,9 @@ def create(client: TestClient, auth: dict[str, str], resource_orn: str, **overri
     return response.json()
 
 
-def test_create_returns_settings_without_the_secret(client: TestClient, auth: dict[str, str], events: Events) -> None:
+def test_create_returns_settings_without_the_secret(
+    client: TestClient, auth: dict[str, str], events: Events
+) -> None:
     server = register(client, auth)
     settings = create(client, auth, server["orn"])
     assert settings["id"].startswith("rsc")
@@ -50,7 +52,9 @@ def test_create_returns_settings_without_the_secret(client: TestClient, auth: di
     assert target["id"] == settings["id"] and target["type"] == "ClientAuthSettings"
 
 
-def test_resource_orn_must_name_a_registered_server(client: TestClient, auth: dict[str, str], events: Events) -> None:
+def test_resource_orn_must_name_a_registered_server(
+    client: TestClient, auth: dict[str, str], events: Events
+) -> None:
     server = register(client, auth)
     for orn in (
         server["orn"].replace(server["id"], "aps00000000000000000"),
@@ -59,7 +63,11 @@ def test_resource_orn_must_name_a_registered_server(client: TestClient, auth: di
     ):
         response = client.post(
             BASE,
-            json={"name": "x", "resourceOrn": orn, "configuration": {"clientId": "c", "clientSecret": SECRET}},
+            json={
+                "name": "x",
+                "resourceOrn": orn,
+                "configuration": {"clientId": "c", "clientSecret": SECRET},
+            },
             headers=auth,
         )
         assert response.status_code == 400, orn
@@ -101,11 +109,15 @@ def test_update_masks_a_changed_secret(client: TestClient, auth: dict[str, str],
     }
 
 
-def test_update_with_the_same_secret_changes_nothing(client: TestClient, auth: dict[str, str], events: Events) -> None:
+def test_update_with_the_same_secret_changes_nothing(
+    client: TestClient, auth: dict[str, str], events: Events
+) -> None:
     server = register(client, auth)
     settings = create(client, auth, server["orn"])
     before = len(events())
-    response = client.patch(f"{BASE}/{settings['id']}", json={"configuration": {"clientSecret": SECRET}}, headers=auth)
+    response = client.patch(
+        f"{BASE}/{settings['id']}", json={"configuration": {"clientSecret": SECRET}}, headers=auth
+    )
     assert response.status_code == 200
     assert len(events()) == before
 
@@ -117,7 +129,9 @@ def test_list_search_and_delete(client: TestClient, auth: dict[str, str], events
     b = create(client, auth, two["orn"], name="Two")
     listed = client.get(BASE, headers=auth).json()
     assert [s["id"] for s in listed["data"]] == [a["id"], b["id"]]
-    found = client.get(BASE, params={"search": f'resourceOrn eq "{two["orn"]}" and purpose eq "STS"'}, headers=auth)
+    found = client.get(
+        BASE, params={"search": f'resourceOrn eq "{two["orn"]}" and purpose eq "STS"'}, headers=auth
+    )
     assert [s["id"] for s in found.json()["data"]] == [b["id"]]
     assert client.delete(f"{BASE}/{a['id']}", headers=auth).status_code == 204
     assert client.get(f"{BASE}/{a['id']}", headers=auth).status_code == 404
@@ -126,7 +140,9 @@ def test_list_search_and_delete(client: TestClient, auth: dict[str, str], events
     assert [t["id"] for t in deleted["target"]] == [one["id"], a["id"]]
 
 
-def test_a_referenced_api_server_cannot_be_deleted(client: TestClient, auth: dict[str, str], events: Events) -> None:
+def test_a_referenced_api_server_cannot_be_deleted(
+    client: TestClient, auth: dict[str, str], events: Events
+) -> None:
     server = register(client, auth)
     create(client, auth, server["orn"])
     response = client.delete(f"/resource-servers/api/v1/api-servers/{server['id']}", headers=auth)

@@ -34,7 +34,9 @@ def test_unknown_path_and_method(client: TestClient, auth: dict[str, str]) -> No
     assert not_allowed.headers["allow"]
 
 
-def test_every_response_has_a_request_id_and_rate_limit_headers(client: TestClient, auth: dict[str, str]) -> None:
+def test_every_response_has_a_request_id_and_rate_limit_headers(
+    client: TestClient, auth: dict[str, str]
+) -> None:
     responses = [
         client.get(BASE, headers=auth),
         client.get(BASE),
@@ -50,7 +52,9 @@ def test_every_response_has_a_request_id_and_rate_limit_headers(client: TestClie
         assert parsedate_to_datetime(response.headers["date"]).tzinfo is not None
 
 
-def test_rate_limited_requests_get_429_with_date_and_no_event(settings: Settings, engine: Any, token: str) -> None:
+def test_rate_limited_requests_get_429_with_date_and_no_event(
+    settings: Settings, engine: Any, token: str
+) -> None:
     limited = dataclasses.replace(settings, rate_limit_per_minute=2)
     app = create_app(limited, engine=engine)
     headers = {"Authorization": f"SSWS {token}"}
@@ -58,7 +62,9 @@ def test_rate_limited_requests_get_429_with_date_and_no_event(settings: Settings
         for i in range(2):
             body = {"resourceUrl": f"https://a{i}.example", "metadata": {"displayName": "A"}}
             assert client.post(BASE, json=body, headers=headers).status_code == 201
-        refused = client.post(BASE, json={"resourceUrl": "https://b.example", "metadata": {"displayName": "B"}}, headers=headers)
+        refused = client.post(
+            BASE, json={"resourceUrl": "https://b.example", "metadata": {"displayName": "B"}}, headers=headers
+        )
         _okta_error(refused, 429, "E0000047")
         assert refused.headers["x-rate-limit-remaining"] == "0"
         reset = int(refused.headers["x-rate-limit-reset"])

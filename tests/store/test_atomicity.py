@@ -1,4 +1,4 @@
-"""Invariants 1 and 3: a change and its events commit together or not at all; one request, one transaction id."""
+"""Invariants 1 and 3: a change and its events commit together or not at all; one request, one txn id."""
 
 from __future__ import annotations
 
@@ -64,8 +64,12 @@ def test_a_change_whose_event_cannot_be_written_is_rolled_back(
 ) -> None:
     kept = register(client, auth, "https://kept.example/")
     with failing_event_log(engine):
-        created = client.post(BASE, json={"resourceUrl": "https://lost.example", "metadata": {"displayName": "L"}}, headers=auth)
-        renamed = client.patch(f"{BASE}/{kept['id']}", json={"metadata": {"displayName": "Renamed"}}, headers=auth)
+        created = client.post(
+            BASE, json={"resourceUrl": "https://lost.example", "metadata": {"displayName": "L"}}, headers=auth
+        )
+        renamed = client.patch(
+            f"{BASE}/{kept['id']}", json={"metadata": {"displayName": "Renamed"}}, headers=auth
+        )
         activated = client.post(f"{BASE}/{kept['id']}/lifecycle/activate", headers=auth)
         deleted = client.delete(f"{BASE}/{kept['id']}", headers=auth)
     for response in (created, renamed, activated, deleted):
@@ -79,8 +83,16 @@ def test_a_change_whose_event_cannot_be_written_is_rolled_back(
 def test_events_of_one_request_share_its_transaction_id(
     client: TestClient, auth: dict[str, str], events: Events
 ) -> None:
-    first = client.post(f"{BASE}?activate=true", json={"resourceUrl": "https://a.example", "metadata": {"displayName": "A"}}, headers=auth)
-    second = client.post(f"{BASE}?activate=true", json={"resourceUrl": "https://b.example", "metadata": {"displayName": "B"}}, headers=auth)
+    first = client.post(
+        f"{BASE}?activate=true",
+        json={"resourceUrl": "https://a.example", "metadata": {"displayName": "A"}},
+        headers=auth,
+    )
+    second = client.post(
+        f"{BASE}?activate=true",
+        json={"resourceUrl": "https://b.example", "metadata": {"displayName": "B"}},
+        headers=auth,
+    )
     recorded = events()
     assert [e["transaction"]["id"] for e in recorded] == [first.headers["x-okta-request-id"]] * 2 + [
         second.headers["x-okta-request-id"]

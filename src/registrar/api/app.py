@@ -34,7 +34,9 @@ _BODY_MODELS = (
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """A Registrar application on ``settings`` (from the environment by default); migrates the store."""
     settings = settings or Settings.from_env()
-    engine = engine or create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = engine or create_database_engine(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
     migrate(engine)
     with engine.connect() as conn:
         org = org_id(conn)

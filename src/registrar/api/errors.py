@@ -13,6 +13,7 @@ from registrar.errors import MethodNotAllowed, NotFound, RegistrarError, Validat
 
 __all__ = ["error_response", "install_error_handlers"]
 
+
 def error_response(error: RegistrarError) -> Response:
     """The Okta error object for ``error``, with its HTTP status."""
     body = {
@@ -23,7 +24,9 @@ def error_response(error: RegistrarError) -> Response:
         "errorCauses": [{"errorSummary": cause} for cause in error.causes],
     }
     headers = {"Allow": ", ".join(error.allowed)} if isinstance(error, MethodNotAllowed) else None
-    return Response(orjson.dumps(body), status_code=error.status, headers=headers, media_type="application/json")
+    return Response(
+        orjson.dumps(body), status_code=error.status, headers=headers, media_type="application/json"
+    )
 
 
 async def _registrar_error(_request: Request, exc: Exception) -> Response:

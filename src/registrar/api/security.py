@@ -13,9 +13,8 @@ from registrar.store.tokens import find_token
 __all__ = ["authenticate", "read_token", "request_context", "require_scope"]
 
 
-
 def read_token(header: str | None) -> str | None:
-    """The token in an ``Authorization`` header: ``SSWS <t>``, ``SSWS<t>`` (Okta's Python SDK), ``Bearer <t>``."""
+    """The token of an ``Authorization`` header: ``SSWS <t>``, ``SSWS<t>`` (Okta's SDK) or ``Bearer <t>``."""
     if not header:
         return None
     for scheme in ("SSWS", "Bearer"):

@@ -12,7 +12,9 @@ from registrar.store.tokens import ALL_SCOPES, create_token, ensure_user
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Registrar: audited registry of API and MCP servers.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Registrar: audited registry of API and MCP servers."
+)
 tokens = typer.Typer(no_args_is_help=True, help="API tokens.")
 app.add_typer(tokens, name="tokens")
 
@@ -54,8 +56,12 @@ def migrate_db() -> None:
 def tokens_create(
     user: Annotated[str, typer.Option("--user", help="Email of the user the token acts as.")],
     name: Annotated[str, typer.Option("--name", help="A name for the token.")] = "registrar",
-    display_name: Annotated[str | None, typer.Option("--display-name", help="The user's display name.")] = None,
-    scope: Annotated[list[str] | None, typer.Option("--scope", help="A scope to grant (repeatable); default all.")] = None,
+    display_name: Annotated[
+        str | None, typer.Option("--display-name", help="The user's display name.")
+    ] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="A scope to grant (repeatable); default all.")
+    ] = None,
 ) -> None:
     """Create an API token and print it, alone, on stdout (it is not shown again)."""
     if "@" not in user:
@@ -71,7 +77,9 @@ def tokens_create(
         owner = ensure_user(conn, user, display_name)
         token, secret = create_token(conn, owner, name, scopes)
     engine.dispose()
-    typer.echo(f"created token {token.id} for {owner.email} with scopes: {' '.join(sorted(token.scopes))}", err=True)
+    typer.echo(
+        f"created token {token.id} for {owner.email} with scopes: {' '.join(sorted(token.scopes))}", err=True
+    )
     typer.echo(secret)
 
 

@@ -18,8 +18,12 @@ class Actor:
     display_name: str
 
 
-SYSTEM_ACTOR = Actor(id="0oaRegistrarSystem00", type="SystemPrincipal", alternate_id="system@registrar",
-                     display_name="Registrar System")
+SYSTEM_ACTOR = Actor(
+    id="0oaRegistrarSystem00",
+    type="SystemPrincipal",
+    alternate_id="system@registrar",
+    display_name="Registrar System",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,9 @@ __all__ = [
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Description = Annotated[str, StringConstraints(max_length=1024)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
-Scope = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21\x23-\x5B\x5D-\x7E]+$")]
+Scope = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21\x23-\x5B\x5D-\x7E]+$")
+]
 GrantType = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "client_secret_jwt"]

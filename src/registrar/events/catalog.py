@@ -98,8 +98,8 @@ CATALOG: Mapping[str, EventType] = {
 
 
 def target(
-    id: str,  # noqa: A002 - Okta's field name
-    type: str,  # noqa: A002
+    id: str,
+    type: str,
     alternate_id: str,
     display_name: str,
     detail: Mapping[str, Any] | None = None,
@@ -119,7 +119,10 @@ def target(
 
 
 def api_server_target(
-    server_id: str, resource_url: str, display_name: str, changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+    server_id: str,
+    resource_url: str,
+    display_name: str,
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> Target:
     """``ApiServerDetails``: the API server, first target of every api_server event."""
     return target(

@@ -11,7 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from registrar.context import RequestContext
 from registrar.domain.entities import ApiAuthServer, ApiServer
-from registrar.domain.inputs import ApiServerCreate, ApiServerPatch, AuthServerCreate, AuthServerPatch, parse_body
+from registrar.domain.inputs import (
+    ApiServerCreate,
+    ApiServerPatch,
+    AuthServerCreate,
+    AuthServerPatch,
+    parse_body,
+)
 from registrar.domain.statuses import Status, ensure_deletable
 from registrar.domain.urls import url_problem
 from registrar.errors import Conflict, DuplicateResource, NotFound, ValidationFailed
@@ -166,7 +172,8 @@ def update(deps: Deps, ctx: RequestContext, server_id: str, body: bytes) -> ApiS
         if "resourceUrl" in raw and raw["resourceUrl"] is None:
             raise ValidationFailed(["resourceUrl: The resourceUrl of a resource server cannot be removed."])
         new = {"display_name": server.display_name, "description": server.description}
-        meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+        meta_raw = raw.get("metadata")
+        meta: dict[str, Any] = meta_raw if isinstance(meta_raw, dict) else {}
         if data.metadata is not None:
             if "displayName" in meta:
                 if data.metadata.displayName is None:
@@ -222,7 +229,9 @@ def delete_server(deps: Deps, ctx: RequestContext, server_id: str) -> None:
         ensure_deletable(server.status)
         orn = api_server_orn(deps.org_id, server.id)
         referenced = uow.conn.execute(
-            select(func.count()).select_from(client_auth_settings).where(client_auth_settings.c.resource_orn == orn)
+            select(func.count())
+            .select_from(client_auth_settings)
+            .where(client_auth_settings.c.resource_orn == orn)
         ).scalar_one()
         if referenced:
             raise Conflict(
@@ -230,7 +239,11 @@ def delete_server(deps: Deps, ctx: RequestContext, server_id: str) -> None:
                 "Delete those settings first."
             )
         linked = repo.list_page(
-            uow.conn, api_auth_servers, limit=10_000, after=None, where=[api_auth_servers.c.api_server_id == server.id]
+            uow.conn,
+            api_auth_servers,
+            limit=10_000,
+            after=None,
+            where=[api_auth_servers.c.api_server_id == server.id],
         ).items
         for auth in linked:
             uow.record(ev.API_AUTH_SERVER_REMOVE, [server_target(server), auth_server_target(auth)])
@@ -292,12 +305,16 @@ def add_auth_server(deps: Deps, ctx: RequestContext, server_id: str, body: bytes
             )
         ).first()
         if exists is not None:
-            raise DuplicateResource("issuer", "This authorization server is already linked to the API server.")
+            raise DuplicateResource(
+                "issuer", "This authorization server is already linked to the API server."
+            )
         repo.insert_row(uow.conn, api_auth_servers, _auth_row(auth))
         uow.record(ev.API_AUTH_SERVER_ADD, trail.targets)
         return auth
 
-    return perform(deps.engine, ctx, ev.API_AUTH_SERVER_ADD, action, targets=[unknown_target(server_id, _KIND)])
+    return perform(
+        deps.engine, ctx, ev.API_AUTH_SERVER_ADD, action, targets=[unknown_target(server_id, _KIND)]
+    )
 
 
 def _auth_row(auth: ApiAuthServer) -> dict[str, Any]:
@@ -313,7 +330,9 @@ def _auth_row(auth: ApiAuthServer) -> dict[str, Any]:
     }
 
 
-def _load_auth(uow: UnitOfWork, trail: AuditTrail, server_id: str, auth_server_id: str) -> tuple[ApiServer, ApiAuthServer]:
+def _load_auth(
+    uow: UnitOfWork, trail: AuditTrail, server_id: str, auth_server_id: str
+) -> tuple[ApiServer, ApiAuthServer]:
     server = _load(uow, trail, server_id)
     trail.targets.append(unknown_target(auth_server_id, _AS_KIND))
     auth = repo.get_api_auth_server(uow.conn, server.id, auth_server_id)
@@ -333,10 +352,16 @@ def update_auth_server(
         data, raw = parse_body(body, AuthServerPatch)
         if "issuer" in raw and data.issuer != auth.issuer:
             raise ValidationFailed(["issuer: The issuer of an authorization server cannot be changed."])
-        nulls = [k for k in ("authorizationEndpoint", "tokenEndpoint", "grantTypesSupported") if k in raw and raw[k] is None]
+        nulls = [
+            k
+            for k in ("authorizationEndpoint", "tokenEndpoint", "grantTypesSupported")
+            if k in raw and raw[k] is None
+        ]
         if nulls:
             raise ValidationFailed([f"{k}: The field cannot be left blank" for k in nulls])
-        _check_urls(deps, {"authorizationEndpoint": data.authorizationEndpoint, "tokenEndpoint": data.tokenEndpoint})
+        _check_urls(
+            deps, {"authorizationEndpoint": data.authorizationEndpoint, "tokenEndpoint": data.tokenEndpoint}
+        )
         current = {
             "authorizationEndpoint": auth.authorization_endpoint,
             "tokenEndpoint": auth.token_endpoint,
@@ -365,7 +390,9 @@ def update_auth_server(
             last_updated_ms=now,
         )
         repo.update_row(uow.conn, api_auth_servers, auth.id, _auth_row(updated))
-        uow.record(ev.API_AUTH_SERVER_UPDATE, [server_target(server), auth_server_target(updated, (before, after))])
+        uow.record(
+            ev.API_AUTH_SERVER_UPDATE, [server_target(server), auth_server_target(updated, (before, after))]
+        )
         return updated
 
     return perform(

@@ -64,7 +64,12 @@ def perform(
 
 
 def _record_failure(
-    engine: Engine, ctx: RequestContext, event_type: EventType, trail: AuditTrail, outcome: Outcome, reason: str
+    engine: Engine,
+    ctx: RequestContext,
+    event_type: EventType,
+    trail: AuditTrail,
+    outcome: Outcome,
+    reason: str,
 ) -> None:
     try:
         with unit_of_work(engine, ctx) as uow:

@@ -99,7 +99,9 @@ def create(deps: Deps, ctx: RequestContext, body: bytes) -> ClientAuthSettings:
     return perform(deps.engine, ctx, ev.CLIENT_AUTH_SETTINGS_CREATE, action)
 
 
-def _load(uow: UnitOfWork, deps: Deps, trail: AuditTrail, settings_id: str) -> tuple[Target | None, ClientAuthSettings]:
+def _load(
+    uow: UnitOfWork, deps: Deps, trail: AuditTrail, settings_id: str
+) -> tuple[Target | None, ClientAuthSettings]:
     settings = repo.get_client_auth_settings(uow.conn, settings_id)
     if settings is None:
         raise NotFound(settings_id, _KIND)
@@ -114,8 +116,11 @@ def update(deps: Deps, ctx: RequestContext, settings_id: str, body: bytes) -> Cl
     def action(uow: UnitOfWork, trail: AuditTrail) -> ClientAuthSettings:
         resource, settings = _load(uow, deps, trail, settings_id)
         data, raw = parse_body(body, ClientAuthSettingsPatch)
-        config_raw = raw.get("configuration") if isinstance(raw.get("configuration"), dict) else {}
-        nulls = [k for k in ("name", "resourceOrn", "purpose", "configuration") if k in raw and raw[k] is None]
+        config_member = raw.get("configuration")
+        config_raw: dict[str, Any] = config_member if isinstance(config_member, dict) else {}
+        nulls: list[str] = [
+            k for k in ("name", "resourceOrn", "purpose", "configuration") if k in raw and raw[k] is None
+        ]
         nulls += [f"configuration.{k}" for k, v in config_raw.items() if v is None]
         if nulls:
             raise ValidationFailed([f"{k}: The field cannot be left blank" for k in nulls])
@@ -180,7 +185,9 @@ def delete_settings(deps: Deps, ctx: RequestContext, settings_id: str) -> None:
         repo.delete_row(uow.conn, client_auth_settings, settings_id)
         uow.record(ev.CLIENT_AUTH_SETTINGS_DELETE, trail.targets)
 
-    perform(deps.engine, ctx, ev.CLIENT_AUTH_SETTINGS_DELETE, action, targets=[unknown_target(settings_id, _KIND)])
+    perform(
+        deps.engine, ctx, ev.CLIENT_AUTH_SETTINGS_DELETE, action, targets=[unknown_target(settings_id, _KIND)]
+    )
 
 
 def get_settings(deps: Deps, settings_id: str) -> ClientAuthSettings:

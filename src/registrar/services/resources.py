@@ -11,7 +11,9 @@ from registrar.store import repositories as repo
 
 __all__ = ["resource_target"]
 
-_ORN = re.compile(r"^orn:registrar:directory:(?P<org>[0-9A-Za-z]{20}):resource-servers:(?P<kind>api|mcp):(?P<id>[0-9A-Za-z]{20})$")
+_ORN = re.compile(
+    r"^orn:registrar:directory:(?P<org>[0-9A-Za-z]{20}):resource-servers:(?P<kind>api|mcp):(?P<id>[0-9A-Za-z]{20})$"
+)
 
 
 def resource_target(conn: Connection, org_id: str, orn: str) -> Target | None:

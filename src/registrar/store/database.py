@@ -38,7 +38,9 @@ def create_database_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> E
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
     if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-        raise ValueError(f"REGISTRAR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {synchronous}")
+        raise ValueError(
+            f"REGISTRAR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {synchronous}"
+        )
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},

@@ -101,7 +101,9 @@ def sealed_secret(conn: Connection, settings_id: str) -> bytes:
     """The sealed client secret of a settings object (to compare a new secret against)."""
     return bytes(
         conn.execute(
-            select(client_auth_settings.c.client_secret_sealed).where(client_auth_settings.c.id == settings_id)
+            select(client_auth_settings.c.client_secret_sealed).where(
+                client_auth_settings.c.id == settings_id
+            )
         ).scalar_one()
     )
 

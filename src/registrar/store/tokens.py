@@ -45,7 +45,9 @@ def ensure_user(conn: Connection, email: str, display_name: str | None) -> User:
         return User(id=row.id, email=row.email, display_name=row.display_name)
     user = User(id=new_id(USER), email=email, display_name=display_name or email.split("@", 1)[0])
     conn.execute(
-        insert(users).values(id=user.id, email=user.email, display_name=user.display_name, created_ms=_now_ms())
+        insert(users).values(
+            id=user.id, email=user.email, display_name=user.display_name, created_ms=_now_ms()
+        )
     )
     return user
 

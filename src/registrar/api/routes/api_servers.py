@@ -39,13 +39,17 @@ async def register_api_server(
 
 
 @router.get("")
-def list_api_servers(request: Request, deps: ServiceDeps, token: CurrentToken, search: str | None = None) -> Response:
+def list_api_servers(
+    request: Request, deps: ServiceDeps, token: CurrentToken, search: str | None = None
+) -> Response:
     """List API servers."""
     require_scope(token, *_READ)
     limit, after = page_params(request)
     page = svc.list_servers(deps, limit=limit, after=after, search=search)
     base = base_url(request)
-    return list_response(request, page.items, page.next_cursor, lambda s: api_server_json(s, base, deps.org_id))
+    return list_response(
+        request, page.items, page.next_cursor, lambda s: api_server_json(s, base, deps.org_id)
+    )
 
 
 @router.get("/{server_id}")
@@ -56,7 +60,9 @@ def get_api_server(request: Request, server_id: str, deps: ServiceDeps, token: C
 
 
 @router.patch("/{server_id}", openapi_extra=body_schema(ApiServerPatch, merge_patch=True))
-async def update_api_server(request: Request, server_id: str, deps: ServiceDeps, token: CurrentToken) -> Response:
+async def update_api_server(
+    request: Request, server_id: str, deps: ServiceDeps, token: CurrentToken
+) -> Response:
     """Update an API server (JSON merge patch)."""
     body = await request.body()
     server = await run_in_threadpool(svc.update, deps, request_context(request, token), server_id, body)
@@ -71,7 +77,9 @@ def activate_api_server(request: Request, server_id: str, deps: ServiceDeps, tok
 
 
 @router.post("/{server_id}/lifecycle/deactivate")
-def deactivate_api_server(request: Request, server_id: str, deps: ServiceDeps, token: CurrentToken) -> Response:
+def deactivate_api_server(
+    request: Request, server_id: str, deps: ServiceDeps, token: CurrentToken
+) -> Response:
     """Deactivate an API server."""
     server = svc.deactivate(deps, request_context(request, token), server_id)
     return json_response(api_server_json(server, base_url(request), deps.org_id))
@@ -84,13 +92,17 @@ def delete_api_server(request: Request, server_id: str, deps: ServiceDeps, token
     return Response(status_code=204)
 
 
-@router.post("/{server_id}/authorization-servers", status_code=201, openapi_extra=body_schema(AuthServerCreate))
+@router.post(
+    "/{server_id}/authorization-servers", status_code=201, openapi_extra=body_schema(AuthServerCreate)
+)
 async def add_authorization_server(
     request: Request, server_id: str, deps: ServiceDeps, token: CurrentToken
 ) -> Response:
     """Link a third-party authorization server to an API server."""
     body = await request.body()
-    auth = await run_in_threadpool(svc.add_auth_server, deps, request_context(request, token), server_id, body)
+    auth = await run_in_threadpool(
+        svc.add_auth_server, deps, request_context(request, token), server_id, body
+    )
     return json_response(api_auth_server_json(auth, base_url(request)), 201)
 
 
@@ -112,7 +124,9 @@ def get_authorization_server(
 ) -> Response:
     """Retrieve an authorization server of an API server."""
     require_scope(token, *_READ)
-    return json_response(api_auth_server_json(svc.get_auth_server(deps, server_id, auth_server_id), base_url(request)))
+    return json_response(
+        api_auth_server_json(svc.get_auth_server(deps, server_id, auth_server_id), base_url(request))
+    )
 
 
 @router.patch(

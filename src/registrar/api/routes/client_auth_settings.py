@@ -9,7 +9,14 @@ from registrar.domain.inputs import ClientAuthSettingsCreate, ClientAuthSettings
 from registrar.services import client_auth_settings as svc
 
 from ..deps import CurrentToken, ServiceDeps, body_schema
-from ..responses import CLIENT_AUTH_SETTINGS, base_url, client_auth_settings_json, json_response, list_response, page_params
+from ..responses import (
+    CLIENT_AUTH_SETTINGS,
+    base_url,
+    client_auth_settings_json,
+    json_response,
+    list_response,
+    page_params,
+)
 from ..security import request_context, require_scope
 
 __all__ = ["router"]
@@ -47,7 +54,9 @@ def list_client_auth_settings(
 
 
 @router.get("/{settings_id}")
-def get_client_auth_settings(request: Request, settings_id: str, deps: ServiceDeps, token: CurrentToken) -> Response:
+def get_client_auth_settings(
+    request: Request, settings_id: str, deps: ServiceDeps, token: CurrentToken
+) -> Response:
     """Retrieve client authentication settings (never the secret)."""
     require_scope(token, *_READ)
     settings = svc.get_settings(deps, settings_id)
