@@ -51,9 +51,9 @@ class ValidationFailed(RegistrarError):
     status = 400
     code = "E0000001"
 
-    def __init__(self, causes: Sequence[str], reason: str | None = None):
+    def __init__(self, causes: Sequence[str], reason: str | None = None, summary: str | None = None):
         fields = ", ".join(dict.fromkeys(c.split(":", 1)[0] for c in causes))
-        super().__init__(f"Api validation failed: {fields}", causes, reason)
+        super().__init__(summary or f"Api validation failed: {fields}", causes, reason)
 
 
 class MalformedBody(RegistrarError):

@@ -17,7 +17,7 @@ from registrar.store.repositories import org_id
 from .errors import install_error_handlers
 from .middleware import RegistrarMiddleware
 from .ratelimit import RateLimiter
-from .routes import api_servers, client_auth_settings
+from .routes import api_servers, client_auth_settings, logs
 
 __all__ = ["create_app"]
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.deps = Deps(engine=engine, box=box, settings=settings, org_id=org)
     app.include_router(api_servers.router)
     app.include_router(client_auth_settings.router)
+    app.include_router(logs.router)
     install_error_handlers(app)
     app.add_middleware(RegistrarMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute))
     _publish_body_schemas(app)

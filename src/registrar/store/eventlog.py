@@ -7,14 +7,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from registrar.events.builder import canonical_bytes
+from registrar.syslog.keywords import search_document
 
 from .schema import log_event_targets, log_events, log_head
 
 __all__ = ["append_events", "chain_hash"]
+
+
+_INSERT_DOCUMENT = {
+    True: text("INSERT INTO log_event_fts(rowid, document) VALUES (:seq, :document)"),
+    False: text(
+        "INSERT INTO log_event_search(seq, document) VALUES (:seq, to_tsvector('simple', :document))"
+    ),
+}
 
 
 def chain_hash(prev_hash: str, body: bytes) -> str:
@@ -37,6 +46,7 @@ def append_events(conn: Connection, events: Sequence[tuple[dict[str, Any], datet
     seq, prev = int(head.seq), str(head.hash)
     rows: list[dict[str, Any]] = []
     target_rows: list[dict[str, Any]] = []
+    documents: list[dict[str, Any]] = []
     for event, published in events:
         seq += 1
         body = canonical_bytes(event)
@@ -66,8 +76,10 @@ def append_events(conn: Connection, events: Sequence[tuple[dict[str, Any], datet
                     "event_type": event["eventType"],
                 }
             )
+        documents.append({"seq": seq, "document": search_document(event)})
         prev = digest
     conn.execute(insert(log_events), rows)
     if target_rows:
         conn.execute(insert(log_event_targets), target_rows)
+    conn.execute(_INSERT_DOCUMENT[conn.dialect.name == "sqlite"], documents)
     conn.execute(update(log_head).where(log_head.c.singleton == 1).values(seq=seq, hash=prev))

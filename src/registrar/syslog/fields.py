@@ -1,0 +1,162 @@
+"""The LogEvent attributes a System Log ``filter`` may name, and the SQL each one maps to.
+
+Hot attributes are indexed columns (``eventType``, ``target.id`` through the target table, ...); the rest
+are read from the stored JSON with the engine's JSON functions. ``target.*`` and ``request.ipChain.*``
+match when any element of the array matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, Literal
+
+from sqlalchemy import Boolean, Numeric, case, cast, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
+
+from registrar.errors import InvalidFilter
+from registrar.store.schema import log_event_targets, log_events
+
+from .filter import ALL_OPS, Expr, Field, attributes, compare_column
+
+__all__ = ["event_fields"]
+
+Kind = Literal["string", "number", "boolean"]
+
+_BODY = log_events.c.body
+_NO_CONTAINS = ALL_OPS - {"co"}
+_SEVERITY_RANK = {"DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3}
+
+# Attributes read from the JSON body: wire path -> kind.
+_JSON_FIELDS: Mapping[str, Kind] = {
+    "uuid": "string",
+    "version": "string",
+    "displayMessage": "string",
+    "legacyEventType": "string",
+    "outcome.reason": "string",
+    "actor.alternateId": "string",
+    "actor.displayName": "string",
+    "actor.type": "string",
+    "client.ipAddress": "string",
+    "client.zone": "string",
+    "client.device": "string",
+    "client.id": "string",
+    "client.userAgent.rawUserAgent": "string",
+    "client.userAgent.os": "string",
+    "client.userAgent.browser": "string",
+    "client.geographicalContext.country": "string",
+    "client.geographicalContext.state": "string",
+    "client.geographicalContext.city": "string",
+    "client.geographicalContext.postalCode": "string",
+    "authenticationContext.externalSessionId": "string",
+    "authenticationContext.credentialType": "string",
+    "authenticationContext.credentialProvider": "string",
+    "authenticationContext.authenticationProvider": "string",
+    "authenticationContext.interface": "string",
+    "securityContext.isProxy": "boolean",
+    "securityContext.asNumber": "number",
+    "securityContext.asOrg": "string",
+    "securityContext.isp": "string",
+    "securityContext.domain": "string",
+    "transaction.type": "string",
+    "transaction.detail.requestApiTokenId": "string",
+}
+_ALIASES = {
+    "event_type": "eventType",
+    "display_message": "displayMessage",
+    "legacy_event_type": "legacyEventType",
+}
+_TARGET_JSON = ("alternateId", "displayName")
+
+
+def _json_scalar(dialect: str, path: str, kind: Kind) -> ColumnElement[Any]:
+    parts = path.split(".")
+    if dialect == "sqlite":
+        return func.json_extract(_BODY, "$." + path)
+    text = func.jsonb_extract_path_text(cast(_BODY, JSONB), *parts)
+    if kind == "boolean":
+        return cast(text, Boolean)
+    if kind == "number":
+        return cast(text, Numeric)
+    return text
+
+
+def _any_element(dialect: str, array_path: str, member: str) -> Callable[[str, Any], ColumnElement[bool]]:
+    """A predicate: some element of the JSON array at ``array_path`` has ``member`` matching."""
+
+    def predicate(op: str, value: Any) -> ColumnElement[bool]:
+        if dialect == "sqlite":
+            elements = func.json_each(_BODY, "$." + array_path).table_valued("value")
+            item = func.json_extract(elements.c.value, "$." + member)
+        else:
+            array = func.jsonb_extract_path(cast(_BODY, JSONB), *array_path.split("."))
+            elements = func.jsonb_array_elements(
+                case((func.jsonb_typeof(array) == "array", array), else_=cast(literal("[]"), JSONB))
+            ).table_valued("value")
+            item = func.jsonb_extract_path_text(elements.c.value, member)
+        return exists(select(literal(1)).select_from(elements).where(compare_column(item, op, value)))
+
+    return predicate
+
+
+def _target_column(column: ColumnElement[Any]) -> Callable[[str, Any], ColumnElement[bool]]:
+    def predicate(op: str, value: Any) -> ColumnElement[bool]:
+        matching = select(log_event_targets.c.seq).where(compare_column(column, op, value))
+        if op == "eq":
+            # An IN list drives the (target_id, event_type, seq) index instead of a correlated probe.
+            return log_events.c.seq.in_(matching)
+        return exists(matching.where(log_event_targets.c.seq == log_events.c.seq))
+
+    return predicate
+
+
+def _severity(op: str, value: Any) -> ColumnElement[bool]:
+    if not isinstance(value, str) or value not in _SEVERITY_RANK:
+        raise InvalidFilter(f"Invalid filter value for severity: expected one of {', '.join(_SEVERITY_RANK)}")
+    rank = case(_SEVERITY_RANK, value=log_events.c.severity, else_=-1)
+    return compare_column(rank, op, _SEVERITY_RANK[value])
+
+
+@cache
+def _static_fields(dialect: str) -> dict[str, Field]:
+    fields: dict[str, Field] = {
+        "eventType": Field(log_events.c.event_type),
+        "outcome.result": Field(log_events.c.outcome_result),
+        "actor.id": Field(log_events.c.actor_id),
+        "transaction.id": Field(log_events.c.transaction_id),
+        "severity": Field(
+            log_events.c.severity, ops=frozenset({"eq", "ne", "gt", "ge", "lt", "le"}), predicate=_severity
+        ),
+        "target.id": Field(
+            log_event_targets.c.target_id, predicate=_target_column(log_event_targets.c.target_id)
+        ),
+        "target.type": Field(
+            log_event_targets.c.target_type, predicate=_target_column(log_event_targets.c.target_type)
+        ),
+        "request.ipChain.ip": Field(_BODY, predicate=_any_element(dialect, "request.ipChain", "ip")),
+    }
+    for member in _TARGET_JSON:
+        fields[f"target.{member}"] = Field(_BODY, predicate=_any_element(dialect, "target", member))
+    for path, kind in _JSON_FIELDS.items():
+        fields[path] = Field(_json_scalar(dialect, path, kind), kind=kind)
+    for path in ("debugContext.debugData.url", "debugContext.debugData.requestUri"):
+        # Okta refuses `co` on these two (E0000031): keep that contract.
+        fields[path] = Field(_json_scalar(dialect, path, "string"), ops=_NO_CONTAINS)
+    for alias, name in _ALIASES.items():
+        fields[alias] = fields[name]
+    return fields
+
+
+def event_fields(expr: Expr, dialect: str) -> dict[str, Field]:
+    """The attribute map for ``expr``: the fixed attributes plus any ``debugContext.debugData.*`` it names."""
+    fields = dict(_static_fields(dialect))
+    for path in attributes(expr):
+        if path == "published":
+            raise InvalidFilter(
+                "field is not valid: published (the published attribute cannot be filtered: "
+                "use since and until)"
+            )
+        if path.startswith("debugContext.debugData.") and path not in fields:
+            fields[path] = Field(_json_scalar(dialect, path, "string"))
+    return fields

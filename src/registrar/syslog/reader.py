@@ -1,0 +1,164 @@
+"""Reading a System Log page: the stored bytes, in commit or ``published`` order, and the next cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, LargeBinary, and_, bindparam, cast, func, literal_column, or_, select, table
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from registrar.store.schema import log_events, log_head
+
+from .cursor import Cursor, parse_cursor
+from .fields import event_fields
+from .filter import compile_filter
+from .keywords import fts5_query, tsquery_text
+from .query import LogQuery
+
+__all__ = ["Page", "read_page"]
+
+_FTS = table("log_event_fts", literal_column("rowid"))
+_FTS_ROWID: ColumnElement[Any] = literal_column("log_event_fts.rowid")
+_SEARCH = table("log_event_search", literal_column("seq"), literal_column("document"))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The events of a page as their stored JSON bytes, and the cursor of the next page (if any)."""
+
+    bodies: list[bytes]
+    next_cursor: Cursor | None
+
+
+def _ms(moment: Any) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _body(dialect: str) -> ColumnElement[bytes]:
+    # Fetch the stored text as bytes: no decode, no re-serialization on the read path.
+    if dialect == "sqlite":
+        return cast(log_events.c.body, LargeBinary)
+    return func.convert_to(log_events.c.body, "UTF8")
+
+
+def _keyword_condition(dialect: str, keywords: list[str]) -> ColumnElement[bool] | None:
+    if dialect == "sqlite":
+        expression = fts5_query(keywords)
+        if expression is None:
+            return None
+        return literal_column("log_event_fts").op("MATCH")(bindparam("fts_query", expression))
+    texts = tsquery_text(keywords)
+    if not texts:
+        return None
+    query: ColumnElement[Any] = func.phraseto_tsquery("simple", texts[0])
+    for extra in texts[1:]:
+        query = query.op("&&")(func.phraseto_tsquery("simple", extra))
+    return literal_column("log_event_search.document").op("@@")(query)
+
+
+def _snapshot(engine: Engine) -> Connection:
+    conn = engine.connect()
+    if engine.dialect.name == "sqlite":
+        conn = conn.execution_options(sqlite_immediate=False)
+    else:
+        # One snapshot for the head and the page: the cursor then never passes an invisible event.
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
+
+
+def read_page(engine: Engine, query: LogQuery) -> Page:
+    """One page of events for ``query``."""
+    dialect = engine.dialect.name
+    with _snapshot(engine) as conn, conn.begin():
+        head_seq = int(conn.execute(select(log_head.c.seq)).scalar_one())
+        cursor = parse_cursor(query.after, head_seq) if query.after else None
+        conditions: list[ColumnElement[bool]] = []
+        if query.filter is not None:
+            conditions.append(compile_filter(query.filter, event_fields(query.filter, dialect)))
+        source: Any = log_events
+        seq: ColumnElement[Any] = log_events.c.seq
+        keyword = _keyword_condition(dialect, query.keywords)
+        if keyword is not None:
+            conditions.append(keyword)
+            if dialect == "sqlite":
+                # Drive from the FTS index in rowid (= seq) order so LIMIT stops the scan early.
+                source = _FTS.join(log_events, log_events.c.seq == _FTS_ROWID)
+                seq = _FTS_ROWID
+            else:
+                source = log_events.join(_SEARCH, literal_column("log_event_search.seq") == log_events.c.seq)
+        if query.limit == 0:
+            return Page([], cursor)
+        if query.polling:
+            return _polling(conn, query, cursor, head_seq, source, seq, conditions, dialect)
+        return _bounded(conn, query, cursor, source, seq, conditions, dialect)
+
+
+def _polling(
+    conn: Connection,
+    query: LogQuery,
+    cursor: Cursor | None,
+    head_seq: int,
+    source: Any,
+    seq: ColumnElement[Any],
+    conditions: list[ColumnElement[bool]],
+    dialect: str,
+) -> Page:
+    if cursor is not None:
+        conditions.append(seq > cursor.seq)  # `after` wins over `since`
+    else:
+        conditions.append(log_events.c.published_ms >= _ms(query.since))
+    rows = conn.execute(
+        select(seq, log_events.c.published_ms, _body(dialect))
+        .select_from(source)
+        .where(*conditions)
+        .order_by(seq)
+        .limit(query.limit)
+    ).all()
+    if len(rows) == query.limit:
+        return Page([r[2] for r in rows], Cursor(rows[-1][1], rows[-1][0]))
+    # Caught up: everything committed up to the head of this snapshot has been looked at.
+    if cursor is not None and cursor.seq == head_seq:
+        return Page([r[2] for r in rows], cursor)
+    if rows and rows[-1][0] == head_seq:
+        return Page([r[2] for r in rows], Cursor(rows[-1][1], rows[-1][0]))
+    head_published = conn.execute(
+        select(log_events.c.published_ms).where(log_events.c.seq == head_seq)
+    ).scalar()
+    return Page([r[2] for r in rows], Cursor(int(head_published or 0), head_seq))
+
+
+def _bounded(
+    conn: Connection,
+    query: LogQuery,
+    cursor: Cursor | None,
+    source: Any,
+    seq: ColumnElement[Any],
+    conditions: list[ColumnElement[bool]],
+    dialect: str,
+) -> Page:
+    published = log_events.c.published_ms
+    assert query.until is not None
+    conditions += [published >= _ms(query.since), published < _ms(query.until)]
+    if cursor is not None:
+        if query.descending:
+            conditions.append(
+                or_(published < cursor.published_ms, and_(published == cursor.published_ms, seq < cursor.seq))
+            )
+        else:
+            conditions.append(
+                or_(published > cursor.published_ms, and_(published == cursor.published_ms, seq > cursor.seq))
+            )
+    order = (published.desc(), seq.desc()) if query.descending else (published, seq)
+    rows = conn.execute(
+        select(seq, published, _body(dialect))
+        .select_from(source)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(query.limit + 1)
+    ).all()
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    next_cursor = Cursor(rows[-1][1], rows[-1][0]) if more and rows else None
+    return Page([r[2] for r in rows], next_cursor)
