@@ -90,6 +90,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET_KEY,
         secret_key_file=tmp_path / "unused.key",
         rate_limit_per_minute=100_000,
+        jobs_enabled=False,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,42 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     return default if raw is None or raw == "" else raw.strip().lower() in _TRUE
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = (env.get(name) or "").strip()
+    return Path(raw) if raw else None
+
+
+def _list(raw: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+
+
+def _zones(raw: str | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``name=cidr,cidr;name=cidr``: e.g. ``office=10.0.0.0/8,192.0.2.0/24;vpn=100.64.0.0/10``."""
+    zones: list[tuple[str, tuple[str, ...]]] = []
+    for part in (raw or "").split(";"):
+        if not part.strip():
+            continue
+        name, sep, cidrs = part.partition("=")
+        name = name.strip()
+        if not sep or not name or not _list(cidrs):
+            raise ValueError(f"REGISTRAR_NETWORK_ZONES: expected name=cidr[,cidr...], got {part.strip()!r}")
+        if name in {zone for zone, _ in zones}:
+            raise ValueError(f"REGISTRAR_NETWORK_ZONES: zone {name!r} is defined twice")
+        zones.append((name, _list(cidrs)))
+    return tuple(zones)
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """Comma-separated CIDRs, each checked now so a typo fails at start-up rather than at discovery."""
+    networks = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"REGISTRAR_DISCOVERY_ALLOWED_NETWORKS: {network!r} is not a CIDR") from None
+    return networks
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything an operator can configure; see the README's settings table."""
@@ -26,7 +63,16 @@ class Settings:
     secret_key_file: Path = field(default_factory=lambda: Path("registrar.key"))
     rate_limit_per_minute: int = 1200
     discovery_allow_http: bool = False
+    # CIDRs that discovery may reach although they are not public (e.g. 127.0.0.0/8 for local tests).
+    discovery_allowed_networks: tuple[str, ...] = ()
     sqlite_synchronous: str = "NORMAL"
+    jobs_enabled: bool = True
+    # Request context (registrar.context): who may speak for the client, and where its data comes from.
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs whose Forwarded / X-Forwarded-* headers are believed
+    network_zones: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, CIDRs) in match order
+    geoip_db: Path | None = None  # MaxMind-format city database
+    asn_db: Path | None = None  # MaxMind-format ASN (or ISP) database
+    anonymizer_list: Path | None = None  # IPs/CIDRs, one per line, e.g. Tor exit nodes
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,5 +87,12 @@ class Settings:
                 env.get("REGISTRAR_RATE_LIMIT_PER_MINUTE") or defaults.rate_limit_per_minute
             ),
             discovery_allow_http=_flag(env, "REGISTRAR_DISCOVERY_ALLOW_HTTP"),
+            discovery_allowed_networks=_networks(env.get("REGISTRAR_DISCOVERY_ALLOWED_NETWORKS") or ""),
             sqlite_synchronous=(env.get("REGISTRAR_SQLITE_SYNCHRONOUS") or "NORMAL").upper(),
+            jobs_enabled=_flag(env, "REGISTRAR_JOBS", default=True),
+            trusted_proxies=_list(env.get("REGISTRAR_TRUSTED_PROXIES")),
+            network_zones=_zones(env.get("REGISTRAR_NETWORK_ZONES")),
+            geoip_db=_path(env, "REGISTRAR_GEOIP_DB"),
+            asn_db=_path(env, "REGISTRAR_ASN_DB"),
+            anonymizer_list=_path(env, "REGISTRAR_ANONYMIZER_LIST"),
         )

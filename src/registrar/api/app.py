@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,6 +12,8 @@ from sqlalchemy import Engine
 from registrar.config import Settings
 from registrar.crypto import SecretBox, load_key
 from registrar.domain import inputs
+from registrar.jobs import Scheduler
+from registrar.jobs.registry import build_jobs
 from registrar.services.deps import Deps
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
@@ -41,15 +45,27 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     with engine.connect() as conn:
         org = org_id(conn)
     box = SecretBox(load_key(settings.secret_key, settings.secret_key_file))
+    deps = Deps(engine=engine, box=box, settings=settings, org_id=org)
+    scheduler = Scheduler(build_jobs(deps) if settings.jobs_enabled else [])
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
 
     app = FastAPI(
+        lifespan=lifespan,
         title="Registrar",
         version="0.1.0",
         summary="Registry of API and MCP resource servers, audited to an Okta-compatible System Log.",
         docs_url=None,
         redoc_url=None,
     )
-    app.state.deps = Deps(engine=engine, box=box, settings=settings, org_id=org)
+    app.state.deps = deps
+    app.state.scheduler = scheduler
     app.include_router(api_servers.router)
     app.include_router(client_auth_settings.router)
     app.include_router(logs.router)

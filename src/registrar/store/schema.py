@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "api_tokens",
     "client_auth_settings",
     "installation",
+    "log_checkpoints",
     "log_event_targets",
     "log_events",
     "log_head",
@@ -51,6 +54,8 @@ installation = Table(
     Column("singleton", Integer, primary_key=True),
     Column("org_id", String(20), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+    Column("retention_days", Integer, nullable=False, server_default="90"),
+    Column("retention_locked", Boolean, nullable=False, server_default=false()),
 )
 
 users = Table(
@@ -130,6 +135,9 @@ log_head = Table(
     Column("singleton", Integer, primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    # After a purge the retained log starts at first_seq and chains to anchor_hash.
+    Column("first_seq", BigInteger, nullable=False, server_default="1"),
+    Column("anchor_hash", String(64), nullable=False, server_default="0" * 64),
 )
 
 log_events = Table(
@@ -161,4 +169,18 @@ log_event_targets = Table(
     Column("target_type", String(64), nullable=False),
     Column("event_type", String(128), nullable=False),
     Index("ix_log_event_targets_lookup", "target_id", "event_type", "seq"),
+)
+
+# Signed statements "the log had this head at this time" (Ed25519 over ``payload``), made periodically
+# even when nothing happened, and when a purge moves the start of the retained log.
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("id", _PK, primary_key=True, autoincrement=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False, index=True),
+    Column("hash", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("key_id", String(64), nullable=False),
 )

@@ -1,0 +1,60 @@
+"""A small interval scheduler: one daemon thread per job, stopped with the server.
+
+Jobs must be safe to run on several replicas at once: each claims its work in the database
+(``FOR UPDATE SKIP LOCKED`` or a locked row), never through in-process state alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Job", "Scheduler"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Run ``run`` every ``interval`` seconds (the first run after ``delay`` seconds)."""
+
+    name: str
+    interval: float
+    run: Callable[[], None]
+    delay: float = 0.0
+
+
+class Scheduler:
+    """Runs jobs on their intervals until stopped; a failing run is logged and retried next interval."""
+
+    def __init__(self, jobs: Sequence[Job]):
+        self.jobs = list(jobs)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start one daemon thread per job."""
+        for job in self.jobs:
+            thread = threading.Thread(target=self._loop, args=(job,), name=f"registrar-{job.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask every job to stop and wait for the runs in progress."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def _loop(self, job: Job) -> None:
+        if self._stop.wait(job.delay):
+            return
+        while not self._stop.is_set():
+            try:
+                job.run()
+            except Exception:
+                log.exception("job %s failed; retrying in %.0f s", job.name, job.interval)
+            if self._stop.wait(job.interval):
+                return
