@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from registrar.config import Settings
+from registrar.context import Enricher
 from registrar.crypto import SecretBox, load_key
-from registrar.domain import inputs
+from registrar.domain import inputs, mcp
 from registrar.jobs import Scheduler
 from registrar.jobs.registry import build_jobs
 from registrar.services.deps import Deps
@@ -21,7 +22,7 @@ from registrar.store.repositories import org_id
 from .errors import install_error_handlers
 from .middleware import RegistrarMiddleware
 from .ratelimit import RateLimiter
-from .routes import api_servers, client_auth_settings, logs
+from .routes import api_servers, checkpoints, client_auth_settings, logs, mcp_servers
 
 __all__ = ["create_app"]
 
@@ -32,6 +33,8 @@ _BODY_MODELS = (
     inputs.AuthServerPatch,
     inputs.ClientAuthSettingsCreate,
     inputs.ClientAuthSettingsPatch,
+    mcp.McpServerCreate,
+    mcp.McpServerPatch,
 )
 
 
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         org = org_id(conn)
     box = SecretBox(load_key(settings.secret_key, settings.secret_key_file))
     deps = Deps(engine=engine, box=box, settings=settings, org_id=org)
+    enricher = Enricher.from_settings(settings)
     scheduler = Scheduler(build_jobs(deps) if settings.jobs_enabled else [])
 
     @asynccontextmanager
@@ -65,9 +69,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.deps = deps
+    app.state.enricher = enricher
     app.state.scheduler = scheduler
     app.include_router(api_servers.router)
     app.include_router(client_auth_settings.router)
+    app.include_router(mcp_servers.router)
+    app.include_router(checkpoints.router)
     app.include_router(logs.router)
     install_error_handlers(app)
     app.add_middleware(RegistrarMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute))

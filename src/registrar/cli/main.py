@@ -10,6 +10,8 @@ from registrar.config import Settings
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.tokens import ALL_SCOPES, create_token, ensure_user
 
+from . import integrity
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(
@@ -17,6 +19,7 @@ app = typer.Typer(
 )
 tokens = typer.Typer(no_args_is_help=True, help="API tokens.")
 app.add_typer(tokens, name="tokens")
+integrity.register(app)
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]

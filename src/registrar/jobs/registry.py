@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from registrar.integrity.service import checkpoint_now, purge_now
 from registrar.services.deps import Deps
 
 from .scheduler import Job
@@ -11,5 +12,19 @@ __all__ = ["build_jobs"]
 
 def build_jobs(deps: Deps) -> list[Job]:
     """Every periodic job of this installation, configured from ``deps.settings``."""
-    jobs: list[Job] = []
+    settings = deps.settings
+
+    def checkpoint() -> None:
+        # Skipped when another replica signed within the interval: N replicas sign about once per interval.
+        checkpoint_now(
+            deps.engine, settings, deps.org_id, min_interval_s=settings.checkpoint_interval_seconds * 0.9
+        )
+
+    def retention() -> None:
+        purge_now(deps.engine, settings, deps.org_id)
+
+    jobs: list[Job] = [
+        Job("checkpoint", settings.checkpoint_interval_seconds, checkpoint),
+        Job("purge", settings.purge_interval_seconds, retention, delay=30),
+    ]
     return jobs

@@ -37,7 +37,9 @@ class Scheduler:
     def start(self) -> None:
         """Start one daemon thread per job."""
         for job in self.jobs:
-            thread = threading.Thread(target=self._loop, args=(job,), name=f"registrar-{job.name}", daemon=True)
+            thread = threading.Thread(
+                target=self._loop, args=(job,), name=f"registrar-{job.name}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 

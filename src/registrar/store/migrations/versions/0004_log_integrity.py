@@ -32,7 +32,9 @@ def upgrade() -> None:
     op.create_index("ix_log_checkpoints_seq", "log_checkpoints", ["seq"])
     with op.batch_alter_table("installation") as batch:
         batch.add_column(sa.Column("retention_days", sa.Integer(), nullable=False, server_default="90"))
-        batch.add_column(sa.Column("retention_locked", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(
+            sa.Column("retention_locked", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     with op.batch_alter_table("log_head") as batch:
         # After a purge the log starts here; the anchor is the hash of the last purged event.
         batch.add_column(sa.Column("first_seq", sa.BigInteger(), nullable=False, server_default="1"))

@@ -1,0 +1,145 @@
+"""``registrar verify``, ``registrar checkpoint``, ``registrar purge`` and ``registrar retention``.
+
+Maintenance commands: they work on the database directly (``REGISTRAR_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+
+from registrar.config import Settings
+from registrar.errors import RegistrarError
+from registrar.integrity.retention import get_policy, set_policy
+from registrar.integrity.service import checkpoint_now, purge_now, signer_for
+from registrar.integrity.verify import verify_log
+from registrar.store.database import create_database_engine, migrate
+from registrar.store.repositories import org_id
+from registrar.store.schema import log_events
+from registrar.syslog.timeparse import parse_timestamp
+
+__all__ = ["register"]
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _engine(settings: Settings) -> Engine:
+    engine = create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    migrate(engine)
+    return engine
+
+
+def _since_seq(engine: Engine, since: str | None) -> int | None:
+    if since is None:
+        return None
+    if since.isdigit():
+        return int(since)
+    moment = parse_timestamp(since)
+    if moment is None:
+        err.print(f"[red]error:[/] --since must be a sequence number or an ISO 8601 timestamp, not {since!r}")
+        raise typer.Exit(2)
+    with engine.connect() as conn:
+        seq = conn.execute(
+            select(func.min(log_events.c.seq)).where(
+                log_events.c.published_ms >= int(moment.timestamp() * 1000)
+            )
+        ).scalar()
+    return int(seq) if seq is not None else None
+
+
+def verify(
+    since: Annotated[str | None, typer.Option(help="Start at this sequence number or timestamp.")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Public key (base64) to check signatures with; default ours.")
+    ] = None,
+) -> None:
+    """Walk the event log and its checkpoints; report every edit, deletion, insertion or reordering."""
+    settings = Settings.from_env()
+    engine = _engine(settings)
+    public = key or signer_for(settings).public_key_b64()
+    start = _since_seq(engine, since)
+    with engine.connect() as conn:
+        total = conn.execute(
+            select(func.count()).select_from(log_events).where(log_events.c.seq >= (start or 0))
+        ).scalar_one()
+        columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task("verify", total=total)
+            findings = verify_log(conn, public, since_seq=start, progress=lambda n: progress.advance(task, n))
+    engine.dispose()
+    if not findings:
+        out.print(f"[green]ok[/]: {total} events and their checkpoints verify")
+        return
+    table = Table("kind", "seq", "finding", title=f"{len(findings)} problem(s) in the event log")
+    for finding in findings:
+        table.add_row(finding.kind, "" if finding.seq is None else str(finding.seq), finding.message)
+    out.print(table)
+    raise typer.Exit(1)
+
+
+def checkpoint() -> None:
+    """Sign a checkpoint of the log's head now."""
+    settings = Settings.from_env()
+    engine = _engine(settings)
+    with engine.connect() as conn:
+        org = org_id(conn)
+    made = checkpoint_now(engine, settings, org)
+    engine.dispose()
+    if made is not None:
+        out.print(made.payload)
+
+
+def purge() -> None:
+    """Delete events older than the retention period (keeping the log verifiable)."""
+    settings = Settings.from_env()
+    engine = _engine(settings)
+    with engine.connect() as conn:
+        org = org_id(conn)
+    removed = purge_now(engine, settings, org)
+    engine.dispose()
+    err.print(f"purged {removed} event(s)")
+
+
+retention = typer.Typer(no_args_is_help=True, help="How long events are kept.")
+
+
+@retention.command("show")
+def retention_show() -> None:
+    """Print the retention period and whether it is locked."""
+    engine = _engine(Settings.from_env())
+    with engine.connect() as conn:
+        policy = get_policy(conn)
+    engine.dispose()
+    out.print(f"{policy.days} days" + (" (locked: can only grow)" if policy.locked else ""))
+
+
+@retention.command("set")
+def retention_set(
+    days: Annotated[int, typer.Option(help="Keep events this many days.")],
+    lock: Annotated[bool, typer.Option(help="Lock the period: from now on it can only grow.")] = False,
+) -> None:
+    """Change the retention period (refused if it is locked and the new period is shorter)."""
+    engine = _engine(Settings.from_env())
+    try:
+        with engine.begin() as conn:
+            policy = set_policy(conn, days, lock=lock)
+    except RegistrarError as error:
+        err.print(f"[red]error {error.code}:[/] {error.reason}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    out.print(f"{policy.days} days" + (" (locked: can only grow)" if policy.locked else ""))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the integrity commands to the ``registrar`` command."""
+    app.command()(verify)
+    app.command()(checkpoint)
+    app.command()(purge)
+    app.add_typer(retention, name="retention")

@@ -1,0 +1,218 @@
+"""Walking the log to prove it intact, or to say precisely what was edited, deleted, inserted or reordered.
+
+Each event stores its predecessor's hash and its own hash over the exact stored bytes. The walk checks, per
+event: its content against its own hash (an edit), its sequence number against the last one (a deletion),
+and its link against its predecessor's hash (a break). Breaks are then explained by where the link points:
+two back means the event in between was inserted; forward or further back means events were reordered;
+nowhere means the predecessor was replaced (edited and re-hashed) or events were deleted and renumbered.
+Checkpoints are checked for signature, succession and agreement with the events they describe.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from registrar.store.eventlog import chain_hash
+from registrar.store.schema import log_events, log_head
+
+from .checkpoints import list_checkpoints, payload_digest
+from .signing import verify_signature
+
+__all__ = ["Finding", "verify_log"]
+
+Kind = Literal["edited", "deleted", "inserted", "reordered", "altered", "head", "checkpoint"]
+_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing found wrong; ``seq`` is the event concerned (None for checkpoints and the head)."""
+
+    kind: Kind
+    seq: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Break:
+    seq: int
+    points_to: str  # the predecessor hash this event claims
+    previous_seq: int
+
+
+def _rows(conn: Connection, start: int) -> Iterator[Any]:
+    cursor = start - 1
+    while True:
+        batch = conn.execute(
+            select(
+                log_events.c.seq,
+                log_events.c.uuid,
+                log_events.c.prev_hash,
+                log_events.c.hash,
+                log_events.c.body,
+            )
+            .where(log_events.c.seq > cursor)
+            .order_by(log_events.c.seq)
+            .limit(_BATCH)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        cursor = batch[-1].seq
+
+
+def verify_log(
+    conn: Connection,
+    public_key_b64: str,
+    *,
+    since_seq: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Finding]:
+    """Every problem in the log (empty when it is intact); ``since_seq`` trusts the link into that event."""
+    head = conn.execute(select(log_head)).one()
+    start = max(int(head.first_seq), since_seq or 0)
+    findings: list[Finding] = []
+    breaks: list[_Break] = []
+    hashes: dict[str, int] = {}
+    expected_seq = start
+    expected_prev: str | None = head.anchor_hash if start == head.first_seq else None
+    last: Any = None
+    for row in _rows(conn, start):
+        if chain_hash(row.prev_hash, row.body.encode()) != row.hash:
+            findings.append(
+                Finding(
+                    "edited",
+                    row.seq,
+                    f"event seq {row.seq} ({row.uuid}) was edited: its content no longer matches its hash",
+                )
+            )
+        if row.seq != expected_seq:
+            gap = f"{expected_seq}" if row.seq == expected_seq + 1 else f"{expected_seq}..{row.seq - 1}"
+            findings.append(Finding("deleted", expected_seq, f"events seq {gap} were deleted"))
+        elif expected_prev is not None and row.prev_hash != expected_prev:
+            breaks.append(_Break(row.seq, row.prev_hash, last.seq if last is not None else start - 1))
+        hashes[row.hash] = row.seq
+        expected_prev, expected_seq, last = row.hash, row.seq + 1, row
+        if progress is not None:
+            progress(1)
+    findings += _explain(breaks, hashes)
+    if last is None:
+        if head.seq >= start:
+            findings.append(
+                Finding(
+                    "head", None, f"the log should run to seq {head.seq} but holds no events from seq {start}"
+                )
+            )
+    elif (last.seq, last.hash) != (head.seq, head.hash):
+        findings.append(
+            Finding(
+                "head",
+                None,
+                f"the log ends at seq {last.seq} but its head records seq {head.seq}: events were "
+                + ("appended outside Registrar" if last.seq > head.seq else "deleted from the end"),
+            )
+        )
+    findings += _check_checkpoints(conn, public_key_b64, head, start)
+    return sorted(findings, key=lambda f: (f.seq is None, f.seq or 0, f.kind))
+
+
+def _explain(breaks: list[_Break], hashes: dict[str, int]) -> list[Finding]:
+    findings: list[Finding] = []
+    explained: set[int] = set()
+    for brk in breaks:
+        target = hashes.get(brk.points_to)
+        if target is not None and target > brk.seq:
+            # Chains to a later event: the two swapped places; the break at the later one is the same swap.
+            findings.append(
+                Finding("reordered", brk.seq, f"events seq {brk.seq} and {target} were reordered")
+            )
+            explained.update({brk.seq, target + 1, target})
+    for brk in breaks:
+        if brk.seq in explained:
+            continue
+        target = hashes.get(brk.points_to)
+        if target is not None and target == brk.previous_seq - 1:
+            inserted = brk.previous_seq
+            findings.append(
+                Finding(
+                    "inserted",
+                    inserted,
+                    f"event seq {inserted} was inserted: seq {brk.seq} chains to seq {target}",
+                )
+            )
+            explained.add(inserted)
+        elif target is not None:
+            findings.append(
+                Finding(
+                    "reordered",
+                    brk.seq,
+                    f"event seq {brk.seq} chains to seq {target}, not seq {brk.previous_seq}",
+                )
+            )
+    for brk in breaks:
+        if brk.seq in explained or brk.previous_seq in explained or hashes.get(brk.points_to) is not None:
+            continue
+        findings.append(
+            Finding(
+                "altered",
+                brk.previous_seq,
+                f"event seq {brk.previous_seq} was replaced or edited and re-hashed, or events before "
+                f"seq {brk.seq} were deleted and the rest renumbered: seq {brk.seq} chains to an event "
+                "that is not in the log",
+            )
+        )
+    return findings
+
+
+def _check_checkpoints(conn: Connection, public_key_b64: str, head: Any, start: int) -> list[Finding]:
+    findings: list[Finding] = []
+    previous: str | None = None
+    anchored = int(head.first_seq) == 1
+    for checkpoint in list_checkpoints(conn):
+        name = f"checkpoint {checkpoint.id}"
+        if not verify_signature(public_key_b64, checkpoint.payload.encode(), checkpoint.signature):
+            findings.append(Finding("checkpoint", None, f"{name}: the signature does not verify"))
+            previous = payload_digest(checkpoint.payload)
+            continue
+        fields = checkpoint.fields()
+        if fields.get("previous") != previous:
+            findings.append(Finding("checkpoint", None, f"{name}: its predecessor is missing or was altered"))
+        previous = payload_digest(checkpoint.payload)
+        if (fields["firstSeq"], fields["anchorHash"]) == (head.first_seq, head.anchor_hash):
+            anchored = True
+        seq = int(fields["seq"])
+        if seq > head.seq:
+            findings.append(
+                Finding(
+                    "checkpoint",
+                    None,
+                    f"{name} covers seq {seq} but the log ends at seq {head.seq}: "
+                    "events deleted from the end",
+                )
+            )
+        elif seq >= max(start, 1) and seq >= head.first_seq:
+            stored = conn.execute(select(log_events.c.hash).where(log_events.c.seq == seq)).scalar()
+            if stored != fields["hash"]:
+                findings.append(
+                    Finding("checkpoint", seq, f"{name}: the event at seq {seq} differs from the signed one")
+                )
+    if not anchored:
+        findings.append(
+            Finding(
+                "checkpoint",
+                None,
+                f"the log starts at seq {head.first_seq} but no signed checkpoint anchors that start",
+            )
+        )
+    return findings
+
+
+def decode_key(text: str) -> str:
+    """Accept a raw base64 public key as given by the checkpoints endpoint."""
+    return base64.b64encode(base64.b64decode(text)).decode()
