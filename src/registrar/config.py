@@ -67,6 +67,10 @@ class Settings:
     discovery_allowed_networks: tuple[str, ...] = ()
     sqlite_synchronous: str = "NORMAL"
     jobs_enabled: bool = True
+    signing_key: str | None = None
+    signing_key_file: Path = field(default_factory=lambda: Path("registrar-signing.key"))
+    checkpoint_interval_seconds: float = 300.0
+    purge_interval_seconds: float = 3600.0
     # Request context (registrar.context): who may speak for the client, and where its data comes from.
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose Forwarded / X-Forwarded-* headers are believed
     network_zones: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, CIDRs) in match order
@@ -90,6 +94,14 @@ class Settings:
             discovery_allowed_networks=_networks(env.get("REGISTRAR_DISCOVERY_ALLOWED_NETWORKS") or ""),
             sqlite_synchronous=(env.get("REGISTRAR_SQLITE_SYNCHRONOUS") or "NORMAL").upper(),
             jobs_enabled=_flag(env, "REGISTRAR_JOBS", default=True),
+            signing_key=env.get("REGISTRAR_SIGNING_KEY") or None,
+            signing_key_file=Path(env.get("REGISTRAR_SIGNING_KEY_FILE") or defaults.signing_key_file),
+            checkpoint_interval_seconds=float(
+                env.get("REGISTRAR_CHECKPOINT_SECONDS") or defaults.checkpoint_interval_seconds
+            ),
+            purge_interval_seconds=float(
+                env.get("REGISTRAR_PURGE_SECONDS") or defaults.purge_interval_seconds
+            ),
             trusted_proxies=_list(env.get("REGISTRAR_TRUSTED_PROXIES")),
             network_zones=_zones(env.get("REGISTRAR_NETWORK_ZONES")),
             geoip_db=_path(env, "REGISTRAR_GEOIP_DB"),

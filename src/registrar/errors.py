@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "Conflict",
+    "DiscoveryFailed",
     "DuplicateResource",
     "InvalidFilter",
     "InvalidSearchCriteria",
@@ -21,6 +22,7 @@ __all__ = [
     "PermissionDenied",
     "RateLimited",
     "RegistrarError",
+    "UnsafeDestination",
     "ValidationFailed",
 ]
 
@@ -143,3 +145,15 @@ class RateLimited(RegistrarError):
     status = 429
     code = "E0000047"
     summary = "API call exceeded rate limit due to too many requests."
+
+
+class DiscoveryFailed(ValidationFailed):
+    """MCP discovery of a ``resourceUrl`` did not succeed; ``cause`` names the step that failed and why."""
+
+    def __init__(self, cause: str):
+        self.cause = cause
+        super().__init__([f"resourceUrl: {cause}"], reason=cause)
+
+
+class UnsafeDestination(DiscoveryFailed):
+    """The SSRF guard refused a URL or an address before anything was sent to it."""

@@ -11,9 +11,10 @@ import orjson
 from fastapi import Request, Response
 
 from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettings
+from registrar.domain.mcp import McpAuthServer, McpServerDetail
 from registrar.errors import ValidationFailed
 from registrar.ids import format_timestamp
-from registrar.services.deps import api_server_orn, client_auth_settings_orn
+from registrar.services.deps import api_server_orn, client_auth_settings_orn, mcp_server_orn
 
 __all__ = [
     "api_auth_server_json",
@@ -22,11 +23,14 @@ __all__ = [
     "client_auth_settings_json",
     "json_response",
     "list_response",
+    "mcp_auth_server_json",
+    "mcp_server_json",
     "page_params",
 ]
 
 API_SERVERS = "/resource-servers/api/v1/api-servers"
 CLIENT_AUTH_SETTINGS = "/resource-servers/api/v1/client-auth-settings"
+MCP_SERVERS = "/resource-servers/api/v1/mcp-servers"
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -132,3 +136,52 @@ def list_response(
     if next_cursor is not None:
         links["next"] = {"href": f"{path}?{urlencode([*params, ('after', next_cursor)])}"}
     return json_response({"data": [render(item) for item in items], "_links": links})
+
+
+def mcp_server_json(detail: McpServerDetail, base: str, org_id: str) -> dict[str, Any]:
+    """An MCP server as the API returns it, with its authorization servers embedded."""
+    server = detail.server
+    self_url = f"{base}{MCP_SERVERS}/{server.id}"
+    lifecycle = "deactivate" if server.status == "ACTIVE" else "activate"
+    refreshed = server.last_refreshed_ms
+    return {
+        "id": server.id,
+        "orn": mcp_server_orn(org_id, server.id),
+        "resourceUrl": server.resource_url,
+        "status": server.status,
+        "metadata": {"displayName": server.display_name, "description": server.description},
+        "detectedMetadata": {
+            **server.detected.to_json(),
+            "lastRefreshedAt": None if refreshed is None else _ts(refreshed),
+        },
+        "authorizationServerCount": len(detail.authorization_servers),
+        "created": _ts(server.created_ms),
+        "lastUpdated": _ts(server.last_updated_ms),
+        "_embedded": {
+            "authorizationServers": [mcp_auth_server_json(a, base) for a in detail.authorization_servers]
+        },
+        "_links": {
+            "self": _href(self_url, methods=["GET", "PATCH", "DELETE"]),
+            "authorization-servers": _href(f"{self_url}/authorization-servers"),
+            "discovery": _href(f"{self_url}/discovery", methods=["POST"]),
+            lifecycle: _href(f"{self_url}/lifecycle/{lifecycle}", methods=["POST"]),
+        },
+    }
+
+
+def mcp_auth_server_json(auth: McpAuthServer, base: str) -> dict[str, Any]:
+    """An authorization server discovered for an MCP server, as the API returns it."""
+    server_url = f"{base}{MCP_SERVERS}/{auth.mcp_server_id}"
+    return {
+        "id": auth.id,
+        "issuer": auth.issuer,
+        "type": "EXTERNAL",
+        "status": auth.status,
+        "detectedMetadata": auth.detected.to_json(),
+        "created": _ts(auth.created_ms),
+        "lastUpdated": _ts(auth.last_updated_ms),
+        "_links": {
+            "self": _href(f"{server_url}/authorization-servers/{auth.id}"),
+            "mcpServer": _href(server_url),
+        },
+    }

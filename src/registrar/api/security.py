@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy import Engine
 
-from registrar.context import Actor, ClientInfo, RequestContext
+from registrar.context import RequestContext, context_from_request
 from registrar.domain.entities import ApiToken
 from registrar.errors import InvalidToken, PermissionDenied
 from registrar.store.tokens import find_token
@@ -44,21 +44,4 @@ def require_scope(token: ApiToken, *scopes: str) -> None:
 
 def request_context(request: Request, token: ApiToken) -> RequestContext:
     """The event context of an authenticated API request."""
-    client = request.scope.get("client")
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    path = request.url.path
-    return RequestContext(
-        request_id=request.state.request_id,
-        actor=Actor(
-            id=token.user.id, type="User", alternate_id=token.user.email, display_name=token.user.display_name
-        ),
-        client=ClientInfo(
-            ip_address=client[0] if client else None,
-            raw_user_agent=request.headers.get("user-agent"),
-        ),
-        request_uri=path,
-        url=f"{path}?{query}" if query else path,
-        token_id=token.id,
-        session_id=token.session_id,
-        scopes=token.scopes,
-    )
+    return context_from_request(request.scope, token, request.app.state.enricher)

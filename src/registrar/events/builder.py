@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import orjson
 
-from registrar.context import RequestContext
+from registrar.context import ClientInfo, GeoContext, RequestContext
 from registrar.ids import format_timestamp
 
 from .catalog import EventType, Target
@@ -22,13 +22,57 @@ Outcome = Literal["SUCCESS", "FAILURE", "DENY"]
 _SEVERITY: Mapping[str, str] = {"SUCCESS": "INFO", "FAILURE": "WARN", "DENY": "WARN"}
 
 
-def _ip_version(address: str | None) -> str | None:
-    if address is None:
-        return None
+def _ip_version(address: str) -> str | None:
     try:
         return "V4" if ipaddress.ip_address(address).version == 4 else "V6"
     except ValueError:
         return None
+
+
+def _geo(geo: GeoContext | None) -> dict[str, Any] | None:
+    if geo is None:
+        return None
+    return {
+        "city": geo.city,
+        "state": geo.state,
+        "country": geo.country,
+        "postalCode": geo.postal_code,
+        "geolocation": None if geo.lat is None or geo.lon is None else {"lat": geo.lat, "lon": geo.lon},
+    }
+
+
+def _client(ctx: RequestContext) -> dict[str, Any]:
+    client = ctx.client
+    agent = (client.raw_user_agent, client.os, client.browser)
+    return {
+        "userAgent": None
+        if agent == (None, None, None)
+        else {"rawUserAgent": client.raw_user_agent, "os": client.os, "browser": client.browser},
+        "zone": client.zone,
+        "device": client.device,
+        "id": ctx.token_id,
+        "ipAddress": client.ip_address,
+        "geographicalContext": _geo(client.geo),
+    }
+
+
+def _ip_chain(client: ClientInfo) -> list[dict[str, Any]]:
+    if client.ip_chain:
+        return [
+            {"ip": hop.ip, "geographicalContext": _geo(hop.geo), "version": hop.version, "source": hop.source}
+            for hop in client.ip_chain
+        ]
+    if client.ip_address is None:
+        return []
+    # A context built by hand, without enrichment: the client is the whole chain.
+    return [
+        {
+            "ip": client.ip_address,
+            "geographicalContext": _geo(client.geo),
+            "version": _ip_version(client.ip_address),
+            "source": None,
+        }
+    ]
 
 
 def build_event(
@@ -43,9 +87,11 @@ def build_event(
 ) -> dict[str, Any]:
     """One LogEvent with every field of Okta's shape present, in Okta's key order."""
     actor = ctx.actor
-    client = ctx.client
-    is_job = ctx.transaction_type == "JOB"
-    debug_data: dict[str, Any] = {"requestId": ctx.request_id, "requestUri": ctx.request_uri, "url": ctx.url}
+    security = ctx.security
+    debug_data: dict[str, Any] = {"requestId": ctx.request_id}
+    if ctx.request_uri:  # a job has no request line
+        debug_data["requestUri"] = ctx.request_uri
+        debug_data["url"] = ctx.url
     if outcome != "SUCCESS" and reason:
         debug_data["errorMessage"] = reason
     if debug:
@@ -58,21 +104,12 @@ def build_event(
             "displayName": actor.display_name,
             "detailEntry": None,
         },
-        "client": {
-            "userAgent": None
-            if is_job
-            else {"rawUserAgent": client.raw_user_agent, "os": "Unknown", "browser": "UNKNOWN"},
-            "zone": None if is_job else "null",
-            "device": None if is_job else "Unknown",
-            "id": ctx.token_id,
-            "ipAddress": client.ip_address,
-            "geographicalContext": None,
-        },
+        "client": _client(ctx),
         "device": None,
         "authenticationContext": {
-            "authenticationProvider": None,
-            "credentialProvider": None,
-            "credentialType": None,
+            "authenticationProvider": ctx.authentication_provider,
+            "credentialProvider": ctx.credential_provider,
+            "credentialType": ctx.credential_type,
             "issuer": None,
             "interface": None,
             "authenticationStep": 0,
@@ -82,7 +119,13 @@ def build_event(
         "eventType": event_type.name,
         "outcome": {"result": outcome, "reason": reason},
         "published": format_timestamp(published),
-        "securityContext": {"asNumber": None, "asOrg": None, "isp": None, "domain": None, "isProxy": False},
+        "securityContext": {
+            "asNumber": security.as_number,
+            "asOrg": security.as_org,
+            "isp": security.isp,
+            "domain": security.domain,
+            "isProxy": security.is_proxy,
+        },
         "severity": _SEVERITY[outcome],
         "debugContext": {"debugData": debug_data},
         "legacyEventType": None,
@@ -93,18 +136,7 @@ def build_event(
         },
         "uuid": str(uuid.uuid4()),
         "version": "0",
-        "request": {
-            "ipChain": []
-            if client.ip_address is None
-            else [
-                {
-                    "ip": client.ip_address,
-                    "geographicalContext": None,
-                    "version": _ip_version(client.ip_address),
-                    "source": None,
-                }
-            ]
-        },
+        "request": {"ipChain": _ip_chain(ctx.client)},
         "target": list(targets),
     }
 

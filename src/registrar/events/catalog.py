@@ -180,3 +180,48 @@ def client_auth_settings_target(
 def unknown_target(object_id: str, kind: str) -> Target:
     """A target known only by the id a failed request named (e.g. a 404)."""
     return target(object_id, kind, "unknown", "unknown")
+
+
+def mcp_server_target(
+    server_id: str,
+    resource_url: str,
+    display_name: str,
+    status: str,
+    detected_metadata: str,
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> Target:
+    """``McpServerResourceDetails``: an MCP server; ``detected_metadata`` is the catalog's JSON string."""
+    return target(
+        server_id,
+        "McpServer",
+        resource_url,
+        display_name,
+        {
+            "mcpServerResourceUrl": resource_url,
+            "mcpServerStatus": status,
+            "mcpServerDetectedMetadata": detected_metadata,
+        },
+        changes,
+    )
+
+
+def external_auth_server_target(
+    auth_server_id: str,
+    issuer: str,
+    status: str,
+    detected_metadata: str,
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> Target:
+    """``ExternalAuthServerResourceDetails``: an authorization server discovered for an MCP server."""
+    return target(
+        auth_server_id,
+        "ExternalAuthServer",
+        issuer,
+        issuer,
+        {
+            "authServerIssuerUrl": issuer,
+            "authServerStatus": status,
+            "authServerDetectedMetadata": detected_metadata,
+        },
+        changes,
+    )

@@ -26,4 +26,7 @@ def resource_target(conn: Connection, org_id: str, orn: str) -> Target | None:
 
         server = repo.get_api_server(conn, match["id"])
         return None if server is None else server_target(server)
-    return None  # MCP servers arrive with the mcp_server operations
+    from .mcp_servers import server_target as mcp_server_target
+
+    mcp_server = repo.get_mcp_server(conn, match["id"])
+    return None if mcp_server is None else mcp_server_target(mcp_server)

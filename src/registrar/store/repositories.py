@@ -12,9 +12,17 @@ from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettings
+from registrar.domain.mcp import AuthServerMetadata, McpAuthServer, McpServer, ResourceMetadata
 from registrar.errors import ValidationFailed
 
-from .schema import api_auth_servers, api_servers, client_auth_settings, installation
+from .schema import (
+    api_auth_servers,
+    api_servers,
+    client_auth_settings,
+    installation,
+    mcp_auth_servers,
+    mcp_servers,
+)
 
 __all__ = [
     "Page",
@@ -23,7 +31,10 @@ __all__ = [
     "get_api_auth_server",
     "get_api_server",
     "get_client_auth_settings",
+    "get_mcp_auth_server",
+    "get_mcp_server",
     "insert_row",
+    "list_mcp_auth_servers",
     "list_page",
     "org_id",
     "update_row",
@@ -172,3 +183,68 @@ def list_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page([convert(r) for r in rows], encode_cursor(rows[-1].pk) if more and rows else None)
+
+
+# --- MCP servers and their discovered authorization servers -------------------------------------------
+
+
+def _mcp_server(row: Row[Any]) -> McpServer:
+    return McpServer(
+        id=row.id,
+        resource_url=row.resource_url,
+        display_name=row.display_name,
+        description=row.description,
+        status=row.status,
+        detected=ResourceMetadata(row.resource_name, tuple(orjson.loads(row.scopes_supported))),
+        last_refreshed_ms=row.last_refreshed_ms,
+        created_ms=row.created_ms,
+        last_updated_ms=row.last_updated_ms,
+    )
+
+
+def _mcp_auth_server(row: Row[Any]) -> McpAuthServer:
+    return McpAuthServer(
+        id=row.id,
+        mcp_server_id=row.mcp_server_id,
+        issuer=row.issuer,
+        status=row.status,
+        detected=AuthServerMetadata.from_json(orjson.loads(row.detected_metadata)),
+        created_ms=row.created_ms,
+        last_updated_ms=row.last_updated_ms,
+    )
+
+
+_CONVERTERS[mcp_servers.name] = _mcp_server
+_CONVERTERS[mcp_auth_servers.name] = _mcp_auth_server
+
+
+def get_mcp_server(conn: Connection, server_id: str, *, for_update: bool = False) -> McpServer | None:
+    """The MCP server with that id, optionally locked for the rest of the transaction."""
+    query = select(mcp_servers).where(mcp_servers.c.id == server_id)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
+    return None if row is None else _mcp_server(row)
+
+
+def get_mcp_auth_server(conn: Connection, server_id: str, auth_server_id: str) -> McpAuthServer | None:
+    """An authorization server, only if it belongs to that MCP server."""
+    row = conn.execute(
+        select(mcp_auth_servers).where(
+            mcp_auth_servers.c.id == auth_server_id, mcp_auth_servers.c.mcp_server_id == server_id
+        )
+    ).first()
+    return None if row is None else _mcp_auth_server(row)
+
+
+def list_mcp_auth_servers(conn: Connection, server_ids: Sequence[str]) -> dict[str, list[McpAuthServer]]:
+    """The authorization servers of each of ``server_ids``, in discovery (insertion) order."""
+    found: dict[str, list[McpAuthServer]] = {server_id: [] for server_id in server_ids}
+    if not server_ids:
+        return found
+    rows = conn.execute(
+        select(mcp_auth_servers)
+        .where(mcp_auth_servers.c.mcp_server_id.in_(list(server_ids)))
+        .order_by(mcp_auth_servers.c.pk)
+    ).all()
+    for row in rows:
+        found[row.mcp_server_id].append(_mcp_auth_server(row))
+    return found

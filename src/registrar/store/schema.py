@@ -32,6 +32,8 @@ __all__ = [
     "log_event_targets",
     "log_events",
     "log_head",
+    "mcp_auth_servers",
+    "mcp_servers",
     "metadata",
     "users",
 ]
@@ -183,4 +185,35 @@ log_checkpoints = Table(
     Column("payload", Text, nullable=False),
     Column("signature", String(128), nullable=False),
     Column("key_id", String(64), nullable=False),
+)
+
+mcp_servers = Table(
+    "mcp_servers",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("resource_url", Text, nullable=False, unique=True),
+    Column("display_name", String(255), nullable=False),
+    Column("description", Text),
+    Column("status", String(16), nullable=False),
+    # Detected metadata from the protected-resource metadata: the name is a column of its own for search.
+    Column("resource_name", Text),
+    Column("scopes_supported", Text, nullable=False),
+    Column("last_refreshed_ms", BigInteger),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_updated_ms", BigInteger, nullable=False),
+)
+
+mcp_auth_servers = Table(
+    "mcp_auth_servers",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("mcp_server_id", String(20), ForeignKey("mcp_servers.id"), nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("detected_metadata", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("mcp_server_id", "issuer"),
 )

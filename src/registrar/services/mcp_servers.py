@@ -1,0 +1,409 @@
+"""MCP servers: registration by discovery, PATCH, lifecycle, deletion and reads.
+
+Discovery is network I/O: it runs before the unit of work opens, and only for a caller allowed to run the
+operation (a DENY fetches nothing); its verdict is then applied, and audited, in one transaction. The
+refresh operation lives in ``mcp_refresh``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
+
+import orjson
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from registrar.context import RequestContext
+from registrar.discovery import Discovery, FetchPolicy, discover
+from registrar.domain.inputs import ServerMetadataPatch, parse_body
+from registrar.domain.mcp import (
+    McpAuthServer,
+    McpServer,
+    McpServerCreate,
+    McpServerDetail,
+    McpServerPatch,
+    ResourceMetadata,
+    ensure_activatable,
+)
+from registrar.domain.statuses import Status, ensure_deletable
+from registrar.domain.urls import url_problem
+from registrar.errors import Conflict, DiscoveryFailed, DuplicateResource, NotFound, ValidationFailed
+from registrar.events import catalog as ev
+from registrar.events.catalog import EventType, Target, unknown_target
+from registrar.ids import AUTH_SERVER, MCP_SERVER, new_id, utcnow
+from registrar.store import repositories as repo
+from registrar.store.schema import client_auth_settings, mcp_auth_servers, mcp_servers
+from registrar.store.uow import UnitOfWork
+from registrar.syslog.filter import Field, Value, compare_column, compile_filter, parse_filter
+
+from .audit import AuditTrail, perform
+from .deps import Deps, mcp_server_orn
+
+__all__ = [
+    "activate",
+    "auth_server_target",
+    "deactivate",
+    "delete_server",
+    "get_auth_server",
+    "get_server",
+    "list_auth_servers",
+    "list_servers",
+    "register",
+    "server_target",
+    "update",
+]
+
+KIND = "McpServer"
+AS_KIND = "ExternalAuthServer"
+
+P = TypeVar("P")
+T = TypeVar("T")
+
+
+def _has_auth_server(op: str, value: Value) -> ColumnElement[bool]:
+    # "servers one of whose authorization servers has this id" (the filter is on the child table).
+    owners = select(mcp_auth_servers.c.mcp_server_id).where(compare_column(mcp_auth_servers.c.id, op, value))
+    return mcp_servers.c.id.in_(owners)
+
+
+SEARCH_FIELDS = {
+    "status": Field(mcp_servers.c.status, ops=frozenset({"eq"})),
+    "metadata.displayName": Field(mcp_servers.c.display_name, ops=frozenset({"eq", "sw", "co"})),
+    "detectedMetadata.resourceName": Field(mcp_servers.c.resource_name, ops=frozenset({"eq", "sw", "co"})),
+    "authorizationServerId": Field(mcp_servers.c.id, ops=frozenset({"eq"}), predicate=_has_auth_server),
+}
+AUTH_SERVER_FILTER_FIELDS = {
+    "status": Field(mcp_auth_servers.c.status, ops=frozenset({"eq"})),
+    "issuer": Field(mcp_auth_servers.c.issuer, ops=frozenset({"eq", "sw"})),
+}
+
+
+def now_ms() -> int:
+    """The current time in the stored form (epoch milliseconds)."""
+    return int(utcnow().timestamp() * 1000)
+
+
+def server_target(server: McpServer, changes: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Target:
+    """The event target describing an MCP server."""
+    return ev.mcp_server_target(
+        server.id,
+        server.resource_url,
+        server.display_name,
+        server.status,
+        server.detected.to_event(),
+        changes,
+    )
+
+
+def auth_server_target(
+    auth: McpAuthServer, changes: tuple[dict[str, Any], dict[str, Any]] | None = None
+) -> Target:
+    """The event target describing an authorization server discovered for an MCP server."""
+    return ev.external_auth_server_target(
+        auth.id, auth.issuer, auth.status, auth.detected.to_event(), changes
+    )
+
+
+def auth_event_targets(
+    server: McpServer, auth: McpAuthServer, changes: tuple[dict[str, Any], dict[str, Any]] | None = None
+) -> list[Target]:
+    """Targets of an ``mcp_server.auth_server.*`` event: the authorization server, then its server."""
+    return [auth_server_target(auth, changes), server_target(server)]
+
+
+@dataclass(slots=True)
+class _Prepared(Generic[P]):
+    value: P | None = None
+    error: Exception | None = None
+
+
+def run_with_discovery(
+    deps: Deps,
+    ctx: RequestContext,
+    event_type: EventType,
+    prepare: Callable[[AuditTrail], P],
+    action: Callable[[UnitOfWork, AuditTrail, P], T],
+) -> T:
+    """Run ``prepare`` (network I/O) outside any transaction, then ``action`` in the audited unit of work.
+
+    ``prepare`` runs only when the caller holds the scope, so a denied request reaches nothing; its error,
+    if any, is raised inside ``perform`` so that it is audited like any other failure.
+    """
+    early = AuditTrail()
+    prepared = _Prepared[P]()
+    if event_type.scope in ctx.scopes:
+        try:
+            prepared.value = prepare(early)
+        except Exception as error:  # noqa: BLE001 - re-raised inside perform, which audits and logs it
+            prepared.error = error
+
+    def run(uow: UnitOfWork, trail: AuditTrail) -> T:
+        if prepared.error is not None:
+            raise prepared.error
+        return action(uow, trail, prepared.value)  # type: ignore[arg-type]  # set whenever error is None
+
+    return perform(deps.engine, ctx, event_type, run, targets=early.targets)
+
+
+def _read(deps: Deps) -> Connection:
+    return deps.engine.connect().execution_options(sqlite_immediate=False)
+
+
+def load(uow: UnitOfWork, trail: AuditTrail, server_id: str) -> McpServer:
+    """The MCP server, locked for the transaction; it becomes the failure target from here on."""
+    server = repo.get_mcp_server(uow.conn, server_id, for_update=True)
+    if server is None:
+        raise NotFound(server_id, KIND)
+    trail.targets = [server_target(server)]
+    return server
+
+
+def server_row(server: McpServer) -> dict[str, Any]:
+    """The ``mcp_servers`` row of a server."""
+    return {
+        "id": server.id,
+        "resource_url": server.resource_url,
+        "display_name": server.display_name,
+        "description": server.description,
+        "status": server.status,
+        "resource_name": server.detected.resource_name,
+        "scopes_supported": orjson.dumps(list(server.detected.scopes_supported)).decode(),
+        "last_refreshed_ms": server.last_refreshed_ms,
+        "created_ms": server.created_ms,
+        "last_updated_ms": server.last_updated_ms,
+    }
+
+
+def auth_row(auth: McpAuthServer) -> dict[str, Any]:
+    """The ``mcp_auth_servers`` row of an authorization server."""
+    return {
+        "id": auth.id,
+        "mcp_server_id": auth.mcp_server_id,
+        "issuer": auth.issuer,
+        "status": auth.status,
+        "detected_metadata": orjson.dumps(auth.detected.to_json()).decode(),
+        "created_ms": auth.created_ms,
+        "last_updated_ms": auth.last_updated_ms,
+    }
+
+
+# --- registration ----------------------------------------------------------------------------------
+
+
+def _duplicate_url() -> DuplicateResource:
+    return DuplicateResource("resourceUrl", "An MCP server with this resourceUrl is already registered.")
+
+
+def _ensure_unique_url(conn: Connection, resource_url: str) -> None:
+    taken = conn.execute(select(mcp_servers.c.id).where(mcp_servers.c.resource_url == resource_url)).first()
+    if taken is not None:
+        raise _duplicate_url()
+
+
+def register(deps: Deps, ctx: RequestContext, body: bytes, policy: FetchPolicy) -> McpServerDetail:
+    """Discover an MCP server's authorization servers and register it INACTIVE with them."""
+
+    def prepare(trail: AuditTrail) -> tuple[McpServer, Discovery]:
+        data, _ = parse_body(body, McpServerCreate)
+        if why := url_problem(data.resourceUrl, allow_http=policy.allow_http):
+            raise ValidationFailed([f"resourceUrl: {why}"])
+        meta = data.metadata or ServerMetadataPatch()
+        draft = McpServer(
+            id=new_id(MCP_SERVER),
+            resource_url=data.resourceUrl,
+            display_name=meta.displayName or data.resourceUrl[:255],
+            description=meta.description,
+            status=Status.PENDING,
+            detected=ResourceMetadata(),
+            last_refreshed_ms=None,
+            created_ms=0,
+            last_updated_ms=0,
+        )
+        trail.targets = [server_target(draft)]
+        with _read(deps) as conn:
+            _ensure_unique_url(conn, draft.resource_url)
+        try:
+            found = discover(draft.resource_url, policy)
+            if found.first_error is not None:
+                raise DiscoveryFailed(found.first_error)
+        except DiscoveryFailed:
+            trail.targets = [server_target(replace(draft, status=Status.INVALID))]
+            raise
+        named = meta.displayName or found.resource.resource_name or draft.display_name
+        return replace(draft, display_name=named[:255], detected=found.resource), found
+
+    def action(uow: UnitOfWork, trail: AuditTrail, prepared: tuple[McpServer, Discovery]) -> McpServerDetail:
+        draft, found = prepared
+        now = now_ms()
+        server = replace(
+            draft, status=Status.INACTIVE, last_refreshed_ms=now, created_ms=now, last_updated_ms=now
+        )
+        trail.targets = [server_target(server)]
+        _ensure_unique_url(uow.conn, server.resource_url)
+        try:
+            repo.insert_row(uow.conn, mcp_servers, server_row(server))
+        except IntegrityError:
+            raise _duplicate_url() from None
+        created = []
+        for result in found.authorization_servers:
+            assert result.metadata is not None  # prepare refused any failed authorization server
+            auth = McpAuthServer(
+                id=new_id(AUTH_SERVER),
+                mcp_server_id=server.id,
+                issuer=result.issuer,
+                status=Status.ACTIVE,
+                detected=result.metadata,
+                created_ms=now,
+                last_updated_ms=now,
+            )
+            repo.insert_row(uow.conn, mcp_auth_servers, auth_row(auth))
+            uow.record(ev.MCP_AUTH_SERVER_CREATE, auth_event_targets(server, auth))
+            created.append(auth)
+        uow.record(ev.MCP_SERVER_REGISTER, [server_target(server)])
+        return McpServerDetail(server, tuple(created))
+
+    return run_with_discovery(deps, ctx, ev.MCP_SERVER_REGISTER, prepare, action)
+
+
+# --- admin changes ---------------------------------------------------------------------------------
+
+
+def _detail(conn: Connection, server: McpServer) -> McpServerDetail:
+    return McpServerDetail(server, tuple(repo.list_mcp_auth_servers(conn, [server.id])[server.id]))
+
+
+def update(deps: Deps, ctx: RequestContext, server_id: str, body: bytes) -> McpServerDetail:
+    """Merge-patch an MCP server's metadata; ``resourceUrl`` cannot change."""
+
+    def action(uow: UnitOfWork, trail: AuditTrail) -> McpServerDetail:
+        server = load(uow, trail, server_id)
+        data, raw = parse_body(body, McpServerPatch)
+        if "resourceUrl" in raw and data.resourceUrl != server.resource_url:
+            raise ValidationFailed(["resourceUrl: The resourceUrl of a resource server cannot be changed."])
+        new = {"display_name": server.display_name, "description": server.description}
+        meta_raw = raw.get("metadata", {})
+        if data.metadata is None and "metadata" in raw:
+            raise ValidationFailed(["metadata: The field cannot be removed"])
+        if data.metadata is not None and isinstance(meta_raw, dict):
+            if "displayName" in meta_raw:
+                if data.metadata.displayName is None:
+                    raise ValidationFailed(["metadata.displayName: The field cannot be left blank"])
+                new["display_name"] = data.metadata.displayName
+            if "description" in meta_raw:
+                new["description"] = data.metadata.description
+        wire = {"display_name": "mcpServerDisplayName", "description": "mcpServerDescription"}
+        before = {wire[k]: getattr(server, k) for k in new if getattr(server, k) != new[k]}
+        after = {wire[k]: new[k] for k in new if getattr(server, k) != new[k]}
+        if not after:
+            return _detail(uow.conn, server)
+        now = now_ms()
+        updated = replace(server, display_name=str(new["display_name"]), description=new["description"])
+        updated = replace(updated, last_updated_ms=now)
+        repo.update_row(uow.conn, mcp_servers, server.id, {**new, "last_updated_ms": now})
+        uow.record(ev.MCP_SERVER_UPDATE, [server_target(updated, (before, after))])
+        return _detail(uow.conn, updated)
+
+    return perform(deps.engine, ctx, ev.MCP_SERVER_UPDATE, action, targets=[unknown_target(server_id, KIND)])
+
+
+def _transition(deps: Deps, ctx: RequestContext, server_id: str, status: Status) -> McpServerDetail:
+    event_type = ev.MCP_SERVER_ACTIVATE if status == Status.ACTIVE else ev.MCP_SERVER_DEACTIVATE
+
+    def action(uow: UnitOfWork, trail: AuditTrail) -> McpServerDetail:
+        server = load(uow, trail, server_id)
+        if status == Status.ACTIVE:
+            if server.status == Status.ACTIVE:
+                return _detail(uow.conn, server)
+            ensure_activatable(server.status)
+        elif server.status != Status.ACTIVE:
+            return _detail(uow.conn, server)  # not active already: nothing changes, nothing is recorded
+        now = now_ms()
+        changed = replace(server, status=str(status), last_updated_ms=now)
+        repo.update_row(uow.conn, mcp_servers, server.id, {"status": status, "last_updated_ms": now})
+        uow.record(event_type, [server_target(changed)])
+        return _detail(uow.conn, changed)
+
+    return perform(deps.engine, ctx, event_type, action, targets=[unknown_target(server_id, KIND)])
+
+
+def activate(deps: Deps, ctx: RequestContext, server_id: str) -> McpServerDetail:
+    """Make an MCP server ACTIVE (not while it is INVALID)."""
+    return _transition(deps, ctx, server_id, Status.ACTIVE)
+
+
+def deactivate(deps: Deps, ctx: RequestContext, server_id: str) -> McpServerDetail:
+    """Make an ACTIVE MCP server INACTIVE."""
+    return _transition(deps, ctx, server_id, Status.INACTIVE)
+
+
+def delete_server(deps: Deps, ctx: RequestContext, server_id: str) -> None:
+    """Delete a server that is not ACTIVE, with its authorization servers (each deletion audited)."""
+
+    def action(uow: UnitOfWork, trail: AuditTrail) -> None:
+        server = load(uow, trail, server_id)
+        ensure_deletable(server.status)
+        referenced = uow.conn.execute(
+            select(func.count())
+            .select_from(client_auth_settings)
+            .where(client_auth_settings.c.resource_orn == mcp_server_orn(deps.org_id, server.id))
+        ).scalar_one()
+        if referenced:
+            raise Conflict(
+                "Cannot delete a resource server that client authentication settings still reference. "
+                "Delete those settings first."
+            )
+        for auth in repo.list_mcp_auth_servers(uow.conn, [server.id])[server.id]:
+            uow.record(ev.MCP_AUTH_SERVER_DELETE, auth_event_targets(server, auth))
+        uow.conn.execute(delete(mcp_auth_servers).where(mcp_auth_servers.c.mcp_server_id == server.id))
+        repo.delete_row(uow.conn, mcp_servers, server.id)
+        uow.record(ev.MCP_SERVER_DELETE, [server_target(server)])
+
+    perform(deps.engine, ctx, ev.MCP_SERVER_DELETE, action, targets=[unknown_target(server_id, KIND)])
+
+
+# --- reads -------------------------------------------------------------------------------------------
+
+
+def get_server(deps: Deps, server_id: str) -> McpServerDetail:
+    """One MCP server with its authorization servers."""
+    with _read(deps) as conn:
+        server = repo.get_mcp_server(conn, server_id)
+        if server is None:
+            raise NotFound(server_id, KIND)
+        return _detail(conn, server)
+
+
+def list_servers(deps: Deps, *, limit: int, after: str | None, search: str | None) -> repo.Page:
+    """A page of MCP servers (``McpServerDetail``), optionally filtered by a SCIM ``search`` expression."""
+    where = [compile_filter(parse_filter(search), SEARCH_FIELDS)] if search else []
+    with _read(deps) as conn:
+        page = repo.list_page(conn, mcp_servers, limit=limit, after=after, where=where)
+        auths = repo.list_mcp_auth_servers(conn, [s.id for s in page.items])
+    return repo.Page([McpServerDetail(s, tuple(auths[s.id])) for s in page.items], page.next_cursor)
+
+
+def get_auth_server(deps: Deps, server_id: str, auth_server_id: str) -> McpAuthServer:
+    """One authorization server of an MCP server."""
+    with _read(deps) as conn:
+        if repo.get_mcp_server(conn, server_id) is None:
+            raise NotFound(server_id, KIND)
+        auth = repo.get_mcp_auth_server(conn, server_id, auth_server_id)
+    if auth is None:
+        raise NotFound(auth_server_id, AS_KIND)
+    return auth
+
+
+def list_auth_servers(
+    deps: Deps, server_id: str, *, limit: int, after: str | None, filter_text: str | None
+) -> repo.Page:
+    """A page of an MCP server's authorization servers, optionally filtered (``status eq``)."""
+    where = [mcp_auth_servers.c.mcp_server_id == server_id]
+    if filter_text:
+        where.append(compile_filter(parse_filter(filter_text), AUTH_SERVER_FILTER_FIELDS))
+    with _read(deps) as conn:
+        if repo.get_mcp_server(conn, server_id) is None:
+            raise NotFound(server_id, KIND)
+        return repo.list_page(conn, mcp_auth_servers, limit=limit, after=after, where=where)

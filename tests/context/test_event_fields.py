@@ -1,0 +1,438 @@
+"""Every field the seed catalog lists, on every event type, for every way a request can reach us.
+
+The seed gives all 19 event types the same fields: ``actor.{id,type,alternateId,displayName}``,
+``target[].{id,type,alternateId}``, ``outcome.{result,reason}``, ``client.ipAddress``,
+``client.userAgent.rawUserAgent``, ``client.geographicalContext.country``, ``securityContext.isProxy``,
+``authenticationContext.externalSessionId`` and ``transaction.id``. ``STEPS`` drives the HTTP API one
+operation at a time (each row: the operation, the event it must write, that event's targets);
+``ARRIVALS`` are the network paths; ``FIELDS`` says what each field must hold. The scheduler's job shape
+is checked for all 19 types through ``job_context``.
+
+To cover the MCP server types over HTTP, add their steps to ``STEPS`` (the objects they create go into
+``World``) and remove them from ``NOT_YET_OVER_HTTP``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from fastapi import FastAPI
+from okta.models.log_event import LogEvent
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from registrar.api import create_app
+from registrar.config import Settings
+from registrar.context import SYSTEM_ACTOR, job_context
+from registrar.domain.entities import ApiToken
+from registrar.events.catalog import CATALOG, target
+from registrar.store.tokens import find_token
+from registrar.store.uow import unit_of_work
+
+from ..conftest import MakeToken, stored_events
+
+API = "/resource-servers/api/v1/api-servers"
+SETTINGS = "/resource-servers/api/v1/client-auth-settings"
+PREFIX = "resource_servers."
+USER_AGENT = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/127.0.0.0 Safari/537.36"
+)
+# Emitted by MCP server operations, which are not served over HTTP yet; the job test covers them.
+NOT_YET_OVER_HTTP = {
+    "mcp_server.register",
+    "mcp_server.update",
+    "mcp_server.activate",
+    "mcp_server.deactivate",
+    "mcp_server.delete",
+    "mcp_server.auth_server.create",
+    "mcp_server.auth_server.update",
+    "mcp_server.auth_server.delete",
+}
+
+
+# -- how the request reaches us ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A network path, and what the events must say about it."""
+
+    peer: str
+    headers: dict[str, str]
+    client_ip: str
+    country: str | None
+    is_proxy: bool
+    ip_chain: tuple[str, ...]
+    zone: str = "null"
+
+
+TRUSTED_PROXIES = ("10.0.0.0/8",)
+ZONES = (("office", ("192.168.0.0/16",)),)
+
+ARRIVALS = {
+    "direct": Arrival("8.8.8.8", {}, "8.8.8.8", "United States", False, ("8.8.8.8",)),
+    "direct, private network": Arrival(
+        "192.168.1.20", {}, "192.168.1.20", None, False, ("192.168.1.20",), zone="office"
+    ),
+    "trusted proxy (X-Forwarded-For)": Arrival(
+        "10.0.0.2", {"X-Forwarded-For": "8.8.8.8"}, "8.8.8.8", "United States", False, ("8.8.8.8", "10.0.0.2")
+    ),
+    "trusted proxies (Forwarded)": Arrival(
+        "10.0.0.2",
+        {"Forwarded": 'for=81.2.69.160;proto=https, for="10.0.0.3:443"'},
+        "81.2.69.160",
+        "United Kingdom",
+        False,
+        ("81.2.69.160", "10.0.0.3", "10.0.0.2"),
+    ),
+    "untrusted proxy, spoofed header ignored": Arrival(
+        "81.2.69.160", {"X-Forwarded-For": "8.8.8.8"}, "81.2.69.160", "United Kingdom", True, ("81.2.69.160",)
+    ),
+    "trusted proxy behind an untrusted one": Arrival(
+        "10.0.0.2",
+        {"X-Forwarded-For": "8.8.8.8, 81.2.69.160"},
+        "81.2.69.160",
+        "United Kingdom",
+        True,
+        ("81.2.69.160", "10.0.0.2"),
+    ),
+}
+
+
+# -- what happens: one row per operation --------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """The objects the steps created: target type → (id, alternateId)."""
+
+    objects: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def id(self, kind: str) -> str:
+        return self.objects[kind][0]
+
+
+Act = Callable[["Caller", World], httpx.Response]
+
+
+@dataclass(frozen=True)
+class Step:
+    event_type: str  # without the ``resource_servers.`` prefix
+    outcome: str
+    targets: tuple[str, ...]  # target types, in order
+    act: Act
+    caller: str = "admin"
+
+
+def _register(api: Caller, world: World) -> httpx.Response:
+    url = "https://api.example.com/v1/"
+    response = api.post(API, json={"resourceUrl": url, "metadata": {"displayName": "Payments"}})
+    world.objects["ApiServer"] = (response.json()["id"], url)
+    return response
+
+
+def _add_auth_server(api: Caller, world: World) -> httpx.Response:
+    issuer = "https://login.example.com/"
+    body = {
+        "issuer": issuer,
+        "authorizationEndpoint": f"{issuer}authorize",
+        "tokenEndpoint": f"{issuer}token",
+        "grantTypesSupported": ["authorization_code"],
+    }
+    response = api.post(f"{API}/{world.id('ApiServer')}/authorization-servers", json=body)
+    world.objects["ApiAuthServer"] = (response.json()["id"], issuer)
+    return response
+
+
+def _create_settings(api: Caller, world: World) -> httpx.Response:
+    server = api.get(f"{API}/{world.id('ApiServer')}").json()
+    body = {
+        "name": "Payments client",
+        "resourceOrn": server["orn"],
+        "purpose": ["STS"],
+        "configuration": {
+            "clientId": "client-1",
+            "clientSecret": "s3cret-value",
+            "scopes": ["payments"],
+            "tokenEndpointAuthMethod": "client_secret_post",
+        },
+    }
+    response = api.post(SETTINGS, json=body)
+    world.objects["ClientAuthSettings"] = (response.json()["id"], response.json()["orn"])
+    return response
+
+
+STEPS = (
+    Step("api_server.register", "SUCCESS", ("ApiServer",), _register),
+    Step(
+        "api_server.update",
+        "SUCCESS",
+        ("ApiServer",),
+        lambda api, w: api.patch(f"{API}/{w.id('ApiServer')}", json={"metadata": {"displayName": "Pay"}}),
+    ),
+    Step("api_server.auth_server.add", "SUCCESS", ("ApiServer", "ApiAuthServer"), _add_auth_server),
+    Step(
+        "api_server.auth_server.update",
+        "SUCCESS",
+        ("ApiServer", "ApiAuthServer"),
+        lambda api, w: api.patch(
+            f"{API}/{w.id('ApiServer')}/authorization-servers/{w.id('ApiAuthServer')}",
+            json={"tokenEndpoint": "https://login.example.com/oauth/token"},
+        ),
+    ),
+    Step(
+        "client_authentication_settings.create",
+        "SUCCESS",
+        ("ApiServer", "ClientAuthSettings"),
+        _create_settings,
+    ),
+    Step(
+        "client_authentication_settings.update",
+        "SUCCESS",
+        ("ApiServer", "ClientAuthSettings"),
+        lambda api, w: api.patch(f"{SETTINGS}/{w.id('ClientAuthSettings')}", json={"name": "Renamed"}),
+    ),
+    Step(
+        "api_server.activate",
+        "SUCCESS",
+        ("ApiServer",),
+        lambda api, w: api.post(f"{API}/{w.id('ApiServer')}/lifecycle/activate"),
+    ),
+    Step(
+        "api_server.delete",
+        "FAILURE",  # an active server cannot be deleted
+        ("ApiServer",),
+        lambda api, w: api.delete(f"{API}/{w.id('ApiServer')}"),
+    ),
+    Step(
+        "api_server.deactivate",
+        "SUCCESS",
+        ("ApiServer",),
+        lambda api, w: api.post(f"{API}/{w.id('ApiServer')}/lifecycle/deactivate"),
+    ),
+    Step(
+        "api_server.register",
+        "DENY",  # a token without the scope: the actor is the reader, nothing is targeted yet
+        (),
+        lambda api, w: api.post(API, json={"resourceUrl": "https://x.example/"}),
+        caller="reader",
+    ),
+    Step(
+        "client_authentication_settings.delete",
+        "SUCCESS",
+        ("ApiServer", "ClientAuthSettings"),
+        lambda api, w: api.delete(f"{SETTINGS}/{w.id('ClientAuthSettings')}"),
+    ),
+    Step(
+        "api_server.auth_server.remove",
+        "SUCCESS",
+        ("ApiServer", "ApiAuthServer"),
+        lambda api, w: api.delete(f"{API}/{w.id('ApiServer')}/authorization-servers/{w.id('ApiAuthServer')}"),
+    ),
+    Step(
+        "api_server.delete",
+        "SUCCESS",
+        ("ApiServer",),
+        lambda api, w: api.delete(f"{API}/{w.id('ApiServer')}"),
+    ),
+)
+
+
+# -- what each field must hold -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Everything one event should say, gathered from the step, the arrival and the token."""
+
+    step: Step
+    arrival: Arrival
+    token: ApiToken
+    request_id: str
+    world: World
+
+
+def _targets(x: Expected, key: int) -> list[str]:
+    return [x.world.objects[kind][key] for kind in x.step.targets]
+
+
+FIELDS: dict[str, Callable[[Expected], Any]] = {
+    "actor.id": lambda x: x.token.user.id,
+    "actor.type": lambda x: "User",
+    "actor.alternateId": lambda x: x.token.user.email,
+    "actor.displayName": lambda x: x.token.user.display_name,
+    "target[].id": lambda x: _targets(x, 0),
+    "target[].type": lambda x: list(x.step.targets),
+    "target[].alternateId": lambda x: _targets(x, 1),
+    "outcome.result": lambda x: x.step.outcome,
+    "client.ipAddress": lambda x: x.arrival.client_ip,
+    "client.userAgent.rawUserAgent": lambda x: USER_AGENT,
+    "client.geographicalContext.country": lambda x: x.arrival.country,
+    "securityContext.isProxy": lambda x: x.arrival.is_proxy,
+    "authenticationContext.externalSessionId": lambda x: x.token.session_id,
+    "transaction.id": lambda x: x.request_id,
+    # Beyond the seed's list, but part of the same promise.
+    "transaction.type": lambda x: "WEB",
+    "transaction.detail.requestApiTokenId": lambda x: x.token.id,
+    "debugContext.debugData.requestId": lambda x: x.request_id,
+    "client.id": lambda x: x.token.id,
+    "client.zone": lambda x: x.arrival.zone,
+    "client.device": lambda x: "Computer",
+    "client.userAgent.browser": lambda x: "CHROME",
+    "client.userAgent.os": lambda x: "Mac OS X",
+    "request.ipChain[].ip": lambda x: list(x.arrival.ip_chain),
+    "authenticationContext.credentialType": lambda x: None,
+}
+
+
+def dig(event: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path``; ``a[].b`` maps over the list ``a``; ``None`` past a null."""
+    head, _, rest = path.partition(".")
+    if head.endswith("[]"):
+        items = event.get(head[:-2]) or []
+        return [dig(item, rest) for item in items]
+    value = event.get(head)
+    if not rest:
+        return value
+    return None if value is None else dig(value, rest)
+
+
+# -- running it ----------------------------------------------------------------------------------------
+
+
+class Log:
+    """The event log as the steps go: which events the latest request added."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.seen = len(stored_events(engine))
+        self.last: list[dict[str, Any]] = []
+
+    def catch_up(self) -> None:
+        events = stored_events(self.engine)
+        self.last, self.seen = events[self.seen :], len(events)
+
+
+class Caller:
+    """One caller (token) on one network path."""
+
+    def __init__(self, client: TestClient, log: Log, headers: dict[str, str]):
+        self.client = client
+        self.log = log
+        self.headers = headers
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = self.client.request(method, url, headers=self.headers, **kwargs)
+        self.log.catch_up()
+        return response
+
+    def get(self, url: str) -> httpx.Response:
+        return self._send("GET", url)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self._send("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self._send("PATCH", url, **kwargs)
+
+    def delete(self, url: str) -> httpx.Response:
+        return self._send("DELETE", url)
+
+
+@pytest.fixture
+def context_app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(
+        dataclasses.replace(settings, trusted_proxies=TRUSTED_PROXIES, network_zones=ZONES), engine=engine
+    )
+
+
+@pytest.fixture
+def tokens(engine: Engine, make_token: MakeToken) -> dict[str, tuple[str, ApiToken]]:
+    secrets = {"admin": make_token(), "reader": make_token("okta.logs.read", email="reader@example.com")}
+    found: dict[str, tuple[str, ApiToken]] = {}
+    with engine.connect() as conn:
+        for name, secret in secrets.items():
+            token = find_token(conn, secret)
+            assert token is not None
+            found[name] = (secret, token)
+    return found
+
+
+def test_the_table_covers_the_catalog() -> None:
+    over_http = {step.event_type for step in STEPS}
+    assert over_http.isdisjoint(NOT_YET_OVER_HTTP)
+    assert {PREFIX + name for name in over_http | NOT_YET_OVER_HTTP} == set(CATALOG)
+
+
+@pytest.mark.parametrize("arrival_name", ARRIVALS)
+def test_every_seed_field_of_every_event(
+    arrival_name: str,
+    context_app: FastAPI,
+    engine: Engine,
+    tokens: dict[str, tuple[str, ApiToken]],
+) -> None:
+    arrival = ARRIVALS[arrival_name]
+    world = World()
+    with TestClient(context_app, client=(arrival.peer, 40123), raise_server_exceptions=False) as client:
+        log = Log(engine)
+        callers = {
+            name: Caller(
+                client, log, {"Authorization": f"SSWS {secret}", "User-Agent": USER_AGENT, **arrival.headers}
+            )
+            for name, (secret, _) in tokens.items()
+        }
+        for step in STEPS:
+            response = step.act(callers[step.caller], world)
+            label = f"{step.event_type} {step.outcome} ({arrival_name})"
+            assert len(log.last) == 1, f"{label}: {[e['eventType'] for e in log.last]} {response.text}"
+            (event,) = log.last
+            assert event["eventType"] == PREFIX + step.event_type, label
+            expected = Expected(
+                step, arrival, tokens[step.caller][1], response.headers["x-okta-request-id"], world
+            )
+            for path, value in FIELDS.items():
+                assert dig(event, path) == value(expected), f"{label}: {path}"
+            reason = event["outcome"]["reason"]
+            assert reason is None if step.outcome == "SUCCESS" else isinstance(reason, str) and reason, label
+            assert LogEvent.from_dict(event) is not None
+
+
+@pytest.mark.parametrize("event_type", sorted(CATALOG))
+def test_job_events_have_okta_s_job_shape(event_type: str, engine: Engine) -> None:
+    ctx = job_context("job-refresh-0001")
+    subject = target("mcpJob0000000000000", "McpServer", "https://mcp.example/", "MCP")
+    with unit_of_work(engine, ctx) as uow:
+        uow.record(CATALOG[event_type], [subject])
+    (event,) = stored_events(engine)
+    expected = {
+        "actor.id": SYSTEM_ACTOR.id,
+        "actor.type": SYSTEM_ACTOR.type,
+        "actor.alternateId": SYSTEM_ACTOR.alternate_id,
+        "actor.displayName": SYSTEM_ACTOR.display_name,
+        "target[].id": ["mcpJob0000000000000"],
+        "target[].type": ["McpServer"],
+        "target[].alternateId": ["https://mcp.example/"],
+        "outcome.result": "SUCCESS",
+        "outcome.reason": None,
+        "client.ipAddress": None,
+        "client.userAgent.rawUserAgent": None,
+        "client.geographicalContext.country": None,
+        "securityContext.isProxy": None,
+        "authenticationContext.externalSessionId": None,
+        "transaction.id": "job-refresh-0001",
+        "transaction.type": "JOB",
+        "debugContext.debugData.requestId": "job-refresh-0001",
+    }
+    assert {path: dig(event, path) for path in expected} == expected
+    # "Blank client": every member present and null; JOB events have no geographical context.
+    assert event["client"] == dict.fromkeys(
+        ("userAgent", "zone", "device", "id", "ipAddress", "geographicalContext")
+    )
+    assert event["request"] == {"ipChain": []}
+    assert LogEvent.from_dict(event) is not None
