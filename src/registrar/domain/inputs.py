@@ -22,14 +22,18 @@ __all__ = [
     "parse_body",
 ]
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-Description = Annotated[str, StringConstraints(max_length=1024)]
+# Control characters are refused in every text field (NUL cannot even be stored by PostgreSQL);
+# descriptions may hold tabs and line breaks.
+_LINE = r"^[^\x00-\x1f\x7f]*$"
+_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_LINE)]
+Description = Annotated[str, StringConstraints(max_length=1024, pattern=_TEXT)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 Scope = Annotated[
     str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21\x23-\x5B\x5D-\x7E]+$")
 ]
-GrantType = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+GrantType = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_LINE)]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=_LINE)]
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "client_secret_jwt"]
 
 

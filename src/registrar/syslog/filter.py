@@ -155,6 +155,9 @@ _KEYWORD_VALUES: dict[str, Value] = {"TRUE": True, "FALSE": False, "NULL": None}
 def _value(token: Token) -> Value:
     if token.type == "STRING":
         text: str = json.loads(token)
+        if "\x00" in text:
+            # No database stores NUL in text (PostgreSQL refuses it): such a value can match nothing.
+            raise _SyntaxProblemError("Invalid string (NUL character)", token.start_pos or 0, "string")
         return text
     if token.type == "NUMBER":
         if not any(c in token for c in ".eE"):
