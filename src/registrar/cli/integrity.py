@@ -15,9 +15,10 @@ from sqlalchemy import Engine, func, select
 
 from registrar.config import Settings
 from registrar.errors import RegistrarError
+from registrar.integrity.reconcile import reconcile as reconcile_state
 from registrar.integrity.retention import get_policy, set_policy
 from registrar.integrity.service import checkpoint_now, purge_now, signer_for
-from registrar.integrity.verify import verify_log
+from registrar.integrity.verify import Finding, verify_log
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
 from registrar.store.schema import log_events
@@ -58,6 +59,10 @@ def verify(
     key: Annotated[
         str | None, typer.Option(help="Public key (base64) to check signatures with; default ours.")
     ] = None,
+    reconcile: Annotated[
+        bool,
+        typer.Option("--reconcile", help="Also check that the resource tables match what the events say."),
+    ] = False,
 ) -> None:
     """Walk the event log and its checkpoints; report every edit, deletion, insertion or reordering."""
     settings = Settings.from_env()
@@ -72,9 +77,15 @@ def verify(
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task("verify", total=total)
             findings = verify_log(conn, public, since_seq=start, progress=lambda n: progress.advance(task, n))
+        mismatches = reconcile_state(conn) if reconcile else []
     engine.dispose()
+    for mismatch in mismatches:
+        findings.append(
+            Finding("reconcile", None, f"{mismatch.kind} {mismatch.object_id} {mismatch.message}")
+        )
     if not findings:
-        out.print(f"[green]ok[/]: {total} events and their checkpoints verify")
+        checked = " and the resource tables reconcile with them" if reconcile else ""
+        out.print(f"[green]ok[/]: {total} events and their checkpoints verify{checked}")
         return
     table = Table("kind", "seq", "finding", title=f"{len(findings)} problem(s) in the event log")
     for finding in findings:

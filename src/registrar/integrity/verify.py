@@ -26,7 +26,7 @@ from .signing import verify_signature
 
 __all__ = ["Finding", "verify_log"]
 
-Kind = Literal["edited", "deleted", "inserted", "reordered", "altered", "head", "checkpoint"]
+Kind = Literal["edited", "deleted", "inserted", "reordered", "altered", "head", "checkpoint", "reconcile"]
 _BATCH = 5000
 
 

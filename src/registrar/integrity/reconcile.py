@@ -1,0 +1,139 @@
+"""Reconciling state with the log: every resource is explained by its events, every event by the state.
+
+The successful events are replayed in sequence order into a model of what should exist (and in which
+status, under which name); the model is then compared with the resource tables. A row no event created,
+an object the events say exists but the tables lack, or a status or name that differs, is a finding.
+After a purge the replay starts mid-history, so objects first seen in purged events are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection
+
+from registrar.store.schema import (
+    api_auth_servers,
+    api_servers,
+    client_auth_settings,
+    log_events,
+    log_head,
+    mcp_auth_servers,
+    mcp_servers,
+)
+
+__all__ = ["Mismatch", "reconcile"]
+
+_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    kind: str  # the target type, e.g. ApiServer
+    object_id: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    table: Table
+    columns: tuple[str, ...]  # compared columns, in the order of _expected()
+    removed_by: frozenset[str]
+
+
+_KINDS: dict[str, _Kind] = {
+    "ApiServer": _Kind(
+        api_servers, ("status", "display_name"), frozenset({"resource_servers.api_server.delete"})
+    ),
+    "ApiAuthServer": _Kind(
+        api_auth_servers, ("issuer",), frozenset({"resource_servers.api_server.auth_server.remove"})
+    ),
+    "ClientAuthSettings": _Kind(
+        client_auth_settings, ("name",), frozenset({"resource_servers.client_authentication_settings.delete"})
+    ),
+    "McpServer": _Kind(
+        mcp_servers, ("status", "display_name"), frozenset({"resource_servers.mcp_server.delete"})
+    ),
+    "ExternalAuthServer": _Kind(
+        mcp_auth_servers, ("status",), frozenset({"resource_servers.mcp_server.auth_server.delete"})
+    ),
+}
+_API_STATUS = {
+    "resource_servers.api_server.register": "INACTIVE",
+    "resource_servers.api_server.activate": "ACTIVE",
+    "resource_servers.api_server.deactivate": "INACTIVE",
+}
+
+
+def _events(conn: Connection) -> Iterator[dict[str, Any]]:
+    cursor = 0
+    while True:
+        rows = conn.execute(
+            select(log_events.c.seq, log_events.c.body)
+            .where(log_events.c.seq > cursor, log_events.c.outcome_result == "SUCCESS")
+            .order_by(log_events.c.seq)
+            .limit(_BATCH)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield orjson.loads(row.body)
+        cursor = rows[-1].seq
+
+
+def _expected(
+    kind: str, event_type: str, target: dict[str, Any], before: tuple[Any, ...] | None
+) -> tuple[Any, ...]:
+    detail = target.get("detailEntry") or {}
+    if kind == "ApiServer":
+        status = _API_STATUS.get(event_type, before[0] if before else None)
+        return (status, target["displayName"])
+    if kind == "ApiAuthServer":
+        return (target["alternateId"],)
+    if kind == "ClientAuthSettings":
+        return (target["displayName"],)
+    if kind == "McpServer":
+        return (detail.get("mcpServerStatus"), target["displayName"])
+    return (detail.get("authServerStatus"),)
+
+
+def reconcile(conn: Connection) -> list[Mismatch]:
+    """Every disagreement between the resource tables and the log's account of them."""
+    model: dict[tuple[str, str], tuple[Any, ...] | None] = {}
+    for event in _events(conn):
+        for target in event.get("target") or ():
+            kind = target.get("type")
+            spec = _KINDS.get(kind)
+            if spec is None:
+                continue
+            key = (kind, target["id"])
+            if event["eventType"] in spec.removed_by:
+                model[key] = None
+            else:
+                model[key] = _expected(kind, event["eventType"], target, model.get(key))
+    complete = int(conn.execute(select(log_head.c.first_seq)).scalar_one()) == 1
+    mismatches: list[Mismatch] = []
+    for kind, spec in _KINDS.items():
+        rows = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(select(spec.table.c.id, *(spec.table.c[c] for c in spec.columns)))
+        }
+        expected = {oid: state for (k, oid), state in model.items() if k == kind}
+        for object_id, state in rows.items():
+            if object_id not in expected:
+                if complete:
+                    mismatches.append(Mismatch(kind, object_id, "exists but no event created it"))
+            elif expected[object_id] is None:
+                mismatches.append(Mismatch(kind, object_id, "exists but its deletion was recorded"))
+            elif expected[object_id] != state:
+                mismatches.append(
+                    Mismatch(kind, object_id, f"is {state} but its events leave it {expected[object_id]}")
+                )
+        for object_id, described in expected.items():
+            if described is not None and object_id not in rows:
+                mismatches.append(Mismatch(kind, object_id, "its events say it exists but it is not stored"))
+    return mismatches
