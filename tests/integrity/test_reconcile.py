@@ -45,7 +45,8 @@ def test_changes_made_behind_the_log_are_found(
         conn.execute(
             text(
                 "INSERT INTO api_servers (id, resource_url, display_name, status, created_ms, "
-                "last_updated_ms) VALUES ('apsSmuggled000000000', 'https://smuggled.example', 'S', 'ACTIVE', 0, 0)"
+                "last_updated_ms) VALUES "
+                "('apsSmuggled000000000', 'https://smuggled.example', 'S', 'ACTIVE', 0, 0)"
             )
         )
     found = sorted(mismatches(engine))
