@@ -74,13 +74,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'registrar.db'}"
         return
     url: str = request.getfixturevalue("postgres_database")
+    yield _emptied(url)
+
+
+def _emptied(url: str) -> str:
     engine = create_database_engine(url)
     with engine.begin() as conn:
         tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         bootstrap(conn)
     engine.dispose()
-    yield url
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """A freshly emptied PostgreSQL database, for tests that only make sense there (replicas)."""
+    return _emptied(postgres_database)
 
 
 @pytest.fixture

@@ -62,6 +62,7 @@ class Settings:
     secret_key: str | None = None
     secret_key_file: Path = field(default_factory=lambda: Path("registrar.key"))
     rate_limit_per_minute: int = 1200
+    rate_limit_store: str = "auto"  # memory | database | auto (database on PostgreSQL)
     discovery_allow_http: bool = False
     # CIDRs that discovery may reach although they are not public (e.g. 127.0.0.0/8 for local tests).
     discovery_allowed_networks: tuple[str, ...] = ()
@@ -77,6 +78,13 @@ class Settings:
     geoip_db: Path | None = None  # MaxMind-format city database
     asn_db: Path | None = None  # MaxMind-format ASN (or ISP) database
     anonymizer_list: Path | None = None  # IPs/CIDRs, one per line, e.g. Tor exit nodes
+    # Event hooks (registrar.hooks): delivery cadence, batch size, request timeout, retries and auto-pause.
+    hook_poll_seconds: float = 1.0
+    hook_batch_size: int = 100
+    hook_timeout_seconds: float = 10.0
+    hook_backoff_base_seconds: float = 1.0
+    hook_backoff_max_seconds: float = 300.0
+    hook_pause_after_seconds: float = 86400.0  # failing this long without a success pauses a hook
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +95,7 @@ class Settings:
             database_url=env.get("REGISTRAR_DATABASE_URL") or defaults.database_url,
             secret_key=env.get("REGISTRAR_SECRET_KEY") or None,
             secret_key_file=Path(env.get("REGISTRAR_SECRET_KEY_FILE") or defaults.secret_key_file),
+            rate_limit_store=(env.get("REGISTRAR_RATE_LIMIT_STORE") or "auto").lower(),
             rate_limit_per_minute=int(
                 env.get("REGISTRAR_RATE_LIMIT_PER_MINUTE") or defaults.rate_limit_per_minute
             ),
@@ -107,4 +116,18 @@ class Settings:
             geoip_db=_path(env, "REGISTRAR_GEOIP_DB"),
             asn_db=_path(env, "REGISTRAR_ASN_DB"),
             anonymizer_list=_path(env, "REGISTRAR_ANONYMIZER_LIST"),
+            hook_poll_seconds=float(env.get("REGISTRAR_HOOK_POLL_SECONDS") or defaults.hook_poll_seconds),
+            hook_batch_size=int(env.get("REGISTRAR_HOOK_BATCH_SIZE") or defaults.hook_batch_size),
+            hook_timeout_seconds=float(
+                env.get("REGISTRAR_HOOK_TIMEOUT_SECONDS") or defaults.hook_timeout_seconds
+            ),
+            hook_backoff_base_seconds=float(
+                env.get("REGISTRAR_HOOK_BACKOFF_BASE_SECONDS") or defaults.hook_backoff_base_seconds
+            ),
+            hook_backoff_max_seconds=float(
+                env.get("REGISTRAR_HOOK_BACKOFF_MAX_SECONDS") or defaults.hook_backoff_max_seconds
+            ),
+            hook_pause_after_seconds=float(
+                env.get("REGISTRAR_HOOK_PAUSE_AFTER_SECONDS") or defaults.hook_pause_after_seconds
+            ),
         )

@@ -9,13 +9,14 @@ import hashlib
 import logging
 from email.utils import formatdate
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registrar.errors import RateLimited, RegistrarError
 from registrar.ids import new_request_id
 
 from .errors import error_response
-from .ratelimit import RateLimiter
+from .ratelimit import DatabaseRateLimiter, RateLimiter
 
 __all__ = ["RegistrarMiddleware"]
 
@@ -33,7 +34,7 @@ def _caller_key(scope: Scope) -> str:
 class RegistrarMiddleware:
     """Stamps ``X-Okta-Request-Id`` and ``X-Rate-Limit-*`` on every response and enforces the budget."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter):
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | DatabaseRateLimiter):
         self.app = app
         self.limiter = limiter
 
@@ -43,7 +44,10 @@ class RegistrarMiddleware:
             return
         request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
-        verdict = self.limiter.hit(_caller_key(scope))
+        key = _caller_key(scope)
+        verdict = (
+            await run_in_threadpool(self.limiter.hit, key) if self.limiter.blocking else self.limiter.hit(key)
+        )
         # Date on every response (uvicorn's own is switched off): Okta clients need it next to the reset time.
         extra = [
             (b"x-okta-request-id", request_id.encode()),

@@ -27,6 +27,9 @@ __all__ = [
     "api_servers",
     "api_tokens",
     "client_auth_settings",
+    "console_sessions",
+    "event_hook_deliveries",
+    "event_hooks",
     "installation",
     "log_checkpoints",
     "log_event_targets",
@@ -216,4 +219,85 @@ mcp_auth_servers = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("last_updated_ms", BigInteger, nullable=False),
     UniqueConstraint("mcp_server_id", "issuer"),
+)
+
+
+# Event hooks (Okta's ``EventHook``): what to deliver, where. The auth header value is sealed like a client
+# secret (AES-256-GCM, the hook id as associated data); custom header values are not secrets.
+event_hooks = Table(
+    "event_hooks",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text),
+    Column("status", String(16), nullable=False),
+    Column("verification_status", String(16), nullable=False),
+    Column("event_types", Text, nullable=False),  # JSON array of eventType names
+    Column("uri", Text, nullable=False),
+    Column("headers", Text, nullable=False),  # JSON array of {key, value}
+    Column("auth_key", String(255)),
+    Column("auth_value_sealed", LargeBinary),
+    Column("source", Text, nullable=False),  # the delivery envelope's ``source``: this hook's URL
+    Column("created_by", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_updated_ms", BigInteger, nullable=False),
+)
+
+# The log is the outbox: a hook's position is the last sequence number it has dealt with (``cursor_seq``).
+# A claimed batch is the range (cursor_seq, pending_upto_seq] with a stable event id, so a retry resends
+# the same envelope; the lease keeps other replicas off the hook while one of them is posting.
+event_hook_deliveries = Table(
+    "event_hook_deliveries",
+    metadata,
+    Column("hook_id", String(20), ForeignKey("event_hooks.id", ondelete="CASCADE"), primary_key=True),
+    Column("cursor_seq", BigInteger, nullable=False),
+    Column("pending_upto_seq", BigInteger),
+    Column("pending_event_id", String(36)),
+    Column("pending_event_time_ms", BigInteger),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("lease_owner", String(32)),
+    Column("lease_until_ms", BigInteger),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("failing_since_ms", BigInteger),
+    Column("last_success_ms", BigInteger),
+    Column("last_error", Text),
+    Column("last_error_ms", BigInteger),
+    Column("paused_ms", BigInteger),  # set by the auto-pause; NULL while the hook may deliver
+    Index("ix_event_hook_deliveries_next_attempt", "next_attempt_ms"),
+)
+
+
+# Admin console (migration 0006). The password hash is appended to ``users`` here rather than declared above
+# so that the table definition stays as the earlier migrations left it: an Argon2id PHC string, or NULL when
+# the user cannot sign in to the console with a password.
+users.append_column(Column("password_hash", String(255)))
+
+# Console sessions are server-side: the browser holds only a random secret whose SHA-256 is ``secret_hash``.
+# ``id`` is public (it is the events' ``authenticationContext.externalSessionId``), so it is not the secret.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("csrf_token", String(64), nullable=False),  # the synchronizer token of every form of the session
+    Column("user_id", String(20), ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_id", String(20), ForeignKey("api_tokens.id")),  # set when signed in with an API token
+    Column("credential", String(16), nullable=False),  # PASSWORD or API_TOKEN
+    Column("scopes", Text, nullable=False),
+    Column("ip_address", String(64)),
+    Column("user_agent", Text),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),  # absolute expiry, whatever the activity
+    Column("ended_ms", BigInteger),  # logout, password change or revoked token
+)
+
+# Requests per caller per one-minute window, shared by replicas (the in-memory limiter serves SQLite).
+rate_limit_windows = Table(
+    "rate_limit_windows",
+    metadata,
+    Column("caller", String(80), primary_key=True),
+    Column("window", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
 )

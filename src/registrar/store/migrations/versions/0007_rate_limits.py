@@ -1,0 +1,29 @@
+"""Rate-limit counters shared by every replica (used on PostgreSQL).
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-24
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "rate_limit_windows",
+        sa.Column("caller", sa.String(80), primary_key=True),
+        sa.Column("window", sa.BigInteger(), primary_key=True),
+        sa.Column("count", sa.Integer(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("rate_limit_windows")
