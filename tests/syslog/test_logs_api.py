@@ -209,3 +209,20 @@ def test_responses_are_the_stored_bytes(client: TestClient, auth: dict[str, str]
     with engine.connect() as conn:
         stored = conn.execute(select(log_events.c.body).order_by(log_events.c.seq)).scalars().all()
     assert get(client, auth, LOGS).content == ("[" + ",".join(stored) + "]").encode()
+
+
+def test_links_use_the_origin_a_trusted_proxy_reports(settings: Any, engine: Any, token: str) -> None:
+    import dataclasses
+
+    from registrar.api import create_app
+
+    from ..conftest import CLIENT_ADDRESS
+
+    proxied = dataclasses.replace(settings, trusted_proxies=(f"{CLIENT_ADDRESS[0]}/32",))
+    headers = {"Authorization": f"SSWS {token}", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "logs.example.com"}
+    with TestClient(create_app(proxied, engine=engine), client=CLIENT_ADDRESS) as trusted:
+        response = trusted.get(LOGS, params={"limit": 5}, headers=headers)
+        assert links(response)["self"] == "https://logs.example.com/api/v1/logs?limit=5"
+    with TestClient(create_app(settings, engine=engine), client=CLIENT_ADDRESS) as untrusted:
+        response = untrusted.get(LOGS, params={"limit": 5}, headers=headers)
+        assert links(response)["self"] == "http://testserver/api/v1/logs?limit=5"

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import Request, Response
 
+from registrar.context.forwarding import external_origin
 from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettings
 from registrar.domain.mcp import McpAuthServer, McpServerDetail
 from registrar.errors import ValidationFailed
@@ -39,8 +40,10 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 
 def base_url(request: Request) -> str:
-    """The scheme and host the client used, without a trailing slash."""
-    return str(request.base_url).rstrip("/")
+    """The scheme and host the client used (trusted ``Forwarded`` / ``X-Forwarded-*`` honoured), no trailing slash."""
+    scheme, host = external_origin(request.scope, request.app.state.enricher.trusted_proxies)
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return f"{scheme}://{host}{root}"
 
 
 def _ts(ms: int) -> str:
