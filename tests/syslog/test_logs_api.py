@@ -219,7 +219,11 @@ def test_links_use_the_origin_a_trusted_proxy_reports(settings: Any, engine: Any
     from ..conftest import CLIENT_ADDRESS
 
     proxied = dataclasses.replace(settings, trusted_proxies=(f"{CLIENT_ADDRESS[0]}/32",))
-    headers = {"Authorization": f"SSWS {token}", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "logs.example.com"}
+    headers = {
+        "Authorization": f"SSWS {token}",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "logs.example.com",
+    }
     with TestClient(create_app(proxied, engine=engine), client=CLIENT_ADDRESS) as trusted:
         response = trusted.get(LOGS, params={"limit": 5}, headers=headers)
         assert links(response)["self"] == "https://logs.example.com/api/v1/logs?limit=5"

@@ -40,7 +40,7 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 
 def base_url(request: Request) -> str:
-    """The scheme and host the client used (trusted ``Forwarded`` / ``X-Forwarded-*`` honoured), no trailing slash."""
+    """The scheme and host the client used (trusted ``Forwarded``/``X-Forwarded-*`` honoured), no slash."""
     scheme, host = external_origin(request.scope, request.app.state.enricher.trusted_proxies)
     root = str(request.scope.get("root_path", "")).rstrip("/")
     return f"{scheme}://{host}{root}"
