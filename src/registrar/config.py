@@ -72,6 +72,7 @@ class Settings:
     signing_key_file: Path = field(default_factory=lambda: Path("registrar-signing.key"))
     checkpoint_interval_seconds: float = 300.0
     purge_interval_seconds: float = 3600.0
+    mcp_refresh_seconds: float = 3600.0  # 0 turns the scheduled refresh off
     # Request context (registrar.context): who may speak for the client, and where its data comes from.
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose Forwarded / X-Forwarded-* headers are believed
     network_zones: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, CIDRs) in match order
@@ -108,6 +109,7 @@ class Settings:
             checkpoint_interval_seconds=float(
                 env.get("REGISTRAR_CHECKPOINT_SECONDS") or defaults.checkpoint_interval_seconds
             ),
+            mcp_refresh_seconds=float(env.get("REGISTRAR_MCP_REFRESH_SECONDS") or defaults.mcp_refresh_seconds),
             purge_interval_seconds=float(
                 env.get("REGISTRAR_PURGE_SECONDS") or defaults.purge_interval_seconds
             ),

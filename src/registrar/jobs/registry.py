@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from registrar.hooks import delivery_job
 from registrar.integrity.service import checkpoint_now, purge_now
 from registrar.services.deps import Deps
 
+from .mcp_refresh import refresh_due_servers
 from .scheduler import Job
 
 __all__ = ["build_jobs"]
@@ -23,8 +25,15 @@ def build_jobs(deps: Deps) -> list[Job]:
     def retention() -> None:
         purge_now(deps.engine, settings, deps.org_id)
 
+    def refresh() -> None:
+        refresh_due_servers(deps, settings.mcp_refresh_seconds)
+
     jobs: list[Job] = [
         Job("checkpoint", settings.checkpoint_interval_seconds, checkpoint),
         Job("purge", settings.purge_interval_seconds, retention, delay=30),
+        delivery_job(deps),
     ]
+    if settings.mcp_refresh_seconds > 0:
+        # Look for due servers every minute (or more often for short intervals); claims pace each server.
+        jobs.append(Job("mcp-refresh", min(60.0, settings.mcp_refresh_seconds), refresh, delay=5))
     return jobs

@@ -301,3 +301,13 @@ rate_limit_windows = Table(
     Column("window", BigInteger, primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+# "Replica R took job J for object O at time T": periodic per-object work is done once per interval,
+# whichever replica gets there first (an upsert that only wins when the previous claim has expired).
+job_claims = Table(
+    "job_claims",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("object_id", String(64), primary_key=True),
+    Column("claimed_ms", BigInteger, nullable=False),
+)

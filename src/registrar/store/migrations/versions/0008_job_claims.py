@@ -1,0 +1,29 @@
+"""Claims for periodic per-object work (e.g. one MCP refresh per server per interval across replicas).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-24
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "job_claims",
+        sa.Column("job", sa.String(64), primary_key=True),
+        sa.Column("object_id", sa.String(64), primary_key=True),
+        sa.Column("claimed_ms", sa.BigInteger(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("job_claims")
