@@ -109,7 +109,9 @@ class Settings:
             checkpoint_interval_seconds=float(
                 env.get("REGISTRAR_CHECKPOINT_SECONDS") or defaults.checkpoint_interval_seconds
             ),
-            mcp_refresh_seconds=float(env.get("REGISTRAR_MCP_REFRESH_SECONDS") or defaults.mcp_refresh_seconds),
+            mcp_refresh_seconds=float(
+                env.get("REGISTRAR_MCP_REFRESH_SECONDS") or defaults.mcp_refresh_seconds
+            ),
             purge_interval_seconds=float(
                 env.get("REGISTRAR_PURGE_SECONDS") or defaults.purge_interval_seconds
             ),

@@ -9,15 +9,29 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from registrar.config import Settings
 from registrar.jobs.mcp_refresh import refresh_due_servers
 from registrar.services.deps import Deps
 from registrar.store.database import create_database_engine
 
 from ..api.test_mcp_servers import register
-from .test_refresh import Remote, app, remote, settings  # noqa: F401 - fixtures
+from .servers import MetadataSite
+from .test_refresh import Remote
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return replace(settings, discovery_allow_http=True, discovery_allowed_networks=("127.0.0.0/8",))
+
+
+@pytest.fixture
+def remote(site: MetadataSite) -> Remote:
+    return Remote(site)
+
 
 Events = Callable[[], list[dict[str, Any]]]
 
@@ -27,7 +41,7 @@ def test_the_job_refreshes_as_the_system_and_once_per_interval(
     auth: dict[str, str],
     events: Events,
     remote: Remote,
-    app: FastAPI,  # noqa: F811
+    app: FastAPI,
 ) -> None:
     deps: Deps = app.state.deps
     server = register(client, auth, remote.publish())
@@ -51,7 +65,7 @@ def test_replicas_refresh_each_server_once(
     client: TestClient,
     auth: dict[str, str],
     remote: Remote,
-    app: FastAPI,  # noqa: F811
+    app: FastAPI,
 ) -> None:
     deps: Deps = app.state.deps
     for i in range(3):
