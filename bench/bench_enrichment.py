@@ -28,7 +28,6 @@ import orjson
 from registrar.api import create_app
 from registrar.config import Settings
 from registrar.context import Enricher, context_from_request
-from registrar.domain.entities import ApiToken
 from registrar.services import api_servers
 from registrar.store.tokens import ALL_SCOPES, create_token, ensure_user
 
@@ -89,9 +88,8 @@ def _databases(directory: Path) -> tuple[Path, Path] | None:
                 "location": {"latitude": 37.7201, "longitude": -121.919},
             },
         )
-        asn.insert_network(
-            network, {"autonomous_system_number": 64500 + first, "autonomous_system_organization": f"AS {first}"}
-        )
+        owner = {"autonomous_system_number": 64500 + first, "autonomous_system_organization": f"AS {first}"}
+        asn.insert_network(network, owner)
     city.to_db_file(str(directory / "city.mmdb"))
     asn.to_db_file(str(directory / "asn.mmdb"))
     return directory / "city.mmdb", directory / "asn.mmdb"
@@ -119,7 +117,8 @@ def main() -> None:
         app = create_app(settings)
         deps = app.state.deps
         with deps.engine.begin() as conn:
-            token, _ = create_token(conn, ensure_user(conn, "bench@example.com", "Bench"), "bench", ALL_SCOPES)
+            user = ensure_user(conn, "bench@example.com", "Bench")
+            token, _ = create_token(conn, user, "bench", ALL_SCOPES)
 
         tor = directory / "tor.txt"
         tor.write_text("".join(f"185.220.{i >> 8}.{i & 255}\n" for i in range(2000)))
@@ -136,20 +135,20 @@ def main() -> None:
         plain: Enricher = app.state.enricher
         xff = [(b"x-forwarded-for", b"8.8.8.8, 10.0.0.9")]
 
-        def enrich(enricher: Enricher, token: ApiToken, peer: Callable[[int], str], extra: Any) -> Callable[[int], Any]:
+        def enrich(enricher: Enricher, peer: Callable[[int], str], extra: Any) -> Callable[[int], Any]:
             return lambda i: context_from_request(_scope(peer(i), extra), token, enricher)
 
         cases: list[tuple[str, Callable[[int], Any]]] = [
-            ("enrich: direct, zero-config, warm", enrich(plain, token, lambda i: "8.8.8.8", [])),
-            ("enrich: direct, zero-config, cold", enrich(plain, token, _public, [])),
-            ("enrich: 2 trusted proxies, zero-config, warm", enrich(plain, token, lambda i: "10.0.0.2", xff)),
+            ("enrich: direct, zero-config, warm", enrich(plain, lambda i: "8.8.8.8", [])),
+            ("enrich: direct, zero-config, cold", enrich(plain, _public, [])),
+            ("enrich: 2 trusted proxies, zero-config, warm", enrich(plain, lambda i: "10.0.0.2", xff)),
             (
                 "enrich: direct, all sources" + ("" if databases else " but mmdb") + ", warm",
-                enrich(full, token, lambda i: "8.8.8.8", []),
+                enrich(full, lambda i: "8.8.8.8", []),
             ),
             (
                 "enrich: direct, all sources" + ("" if databases else " but mmdb") + ", cold",
-                enrich(full, token, _public, []),
+                enrich(full, _public, []),
             ),
         ]
         rows = [(name, *_measure(run, args.iterations)) for name, run in cases]
@@ -157,7 +156,9 @@ def main() -> None:
         ctx = context_from_request(_scope("8.8.8.8", []), token, plain)
 
         def register(i: int) -> None:
-            body = orjson.dumps({"resourceUrl": f"https://api{i}.example.com/", "metadata": {"displayName": "B"}})
+            body = orjson.dumps(
+                {"resourceUrl": f"https://api{i}.example.com/", "metadata": {"displayName": "X"}}
+            )
             api_servers.register(deps, ctx, body)
 
         rows.append(("audited write: api_servers.register (SQLite)", *_measure(register, args.writes)))

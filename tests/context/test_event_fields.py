@@ -4,18 +4,18 @@ The seed gives all 19 event types the same fields: ``actor.{id,type,alternateId,
 ``target[].{id,type,alternateId}``, ``outcome.{result,reason}``, ``client.ipAddress``,
 ``client.userAgent.rawUserAgent``, ``client.geographicalContext.country``, ``securityContext.isProxy``,
 ``authenticationContext.externalSessionId`` and ``transaction.id``. ``STEPS`` drives the HTTP API one
-operation at a time (each row: the operation, the event it must write, that event's targets);
+operation at a time (each row: the request, the events it must write and the types of their targets);
 ``ARRIVALS`` are the network paths; ``FIELDS`` says what each field must hold. The scheduler's job shape
 is checked for all 19 types through ``job_context``.
 
-To cover the MCP server types over HTTP, add their steps to ``STEPS`` (the objects they create go into
-``World``) and remove them from ``NOT_YET_OVER_HTTP``.
+MCP servers are registered against a loopback metadata site (the discovery tests' ``MetadataSite``),
+which the settings let discovery reach, as an operator's allow-list would.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,25 +35,16 @@ from registrar.store.tokens import find_token
 from registrar.store.uow import unit_of_work
 
 from ..conftest import MakeToken, stored_events
+from ..discovery.servers import MetadataSite
 
 API = "/resource-servers/api/v1/api-servers"
 SETTINGS = "/resource-servers/api/v1/client-auth-settings"
+MCP = "/resource-servers/api/v1/mcp-servers"
 PREFIX = "resource_servers."
 USER_AGENT = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/127.0.0.0 Safari/537.36"
 )
-# Emitted by MCP server operations, which are not served over HTTP yet; the job test covers them.
-NOT_YET_OVER_HTTP = {
-    "mcp_server.register",
-    "mcp_server.update",
-    "mcp_server.activate",
-    "mcp_server.deactivate",
-    "mcp_server.delete",
-    "mcp_server.auth_server.create",
-    "mcp_server.auth_server.update",
-    "mcp_server.auth_server.delete",
-}
 
 
 # -- how the request reaches us ---------------------------------------------------------------------
@@ -110,8 +101,9 @@ ARRIVALS = {
 
 @dataclass
 class World:
-    """The objects the steps created: target type → (id, alternateId)."""
+    """What the steps created (target type → (id, alternateId)), and the MCP metadata site."""
 
+    site: MetadataSite
     objects: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def id(self, kind: str) -> str:
@@ -122,12 +114,24 @@ Act = Callable[["Caller", World], httpx.Response]
 
 
 @dataclass(frozen=True)
+class Write:
+    """One event a step must write: its type (without ``resource_servers.``) and its targets' types."""
+
+    event_type: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Step:
-    event_type: str  # without the ``resource_servers.`` prefix
-    outcome: str
-    targets: tuple[str, ...]  # target types, in order
+    writes: tuple[Write, ...]  # in the order they are written, all in the step's transaction
     act: Act
+    outcome: str = "SUCCESS"
     caller: str = "admin"
+
+
+def step(event_type: str, targets: tuple[str, ...], act: Act, **options: Any) -> Step:
+    """A step that writes exactly one event."""
+    return Step((Write(event_type, targets),), act, **options)
 
 
 def _register(api: Caller, world: World) -> httpx.Response:
@@ -168,78 +172,100 @@ def _create_settings(api: Caller, world: World) -> httpx.Response:
     return response
 
 
+def _register_mcp(api: Caller, world: World) -> httpx.Response:
+    issuer = world.site.issuer("/as")
+    url = world.site.resource([issuer])
+    response = api.post(MCP, json={"resourceUrl": url, "metadata": {"displayName": "Tools"}})
+    server_id = response.json()["id"]
+    world.objects["McpServer"] = (server_id, url)
+    listed = api.get(f"{MCP}/{server_id}/authorization-servers").json()["data"]
+    world.objects["ExternalAuthServer"] = (listed[0]["id"], issuer)
+    return response
+
+
+def _refresh_mcp(api: Caller, world: World) -> httpx.Response:
+    issuer = world.objects["ExternalAuthServer"][1]
+    world.site.issuer("/as", token_endpoint=f"{issuer}/oauth/token")  # the server's metadata changed
+    return api.post(f"{MCP}/{world.id('McpServer')}/discovery")
+
+
+def _api(path: str = "") -> Callable[[World], str]:
+    return lambda w: f"{API}/{w.id('ApiServer')}{path}"
+
+
+API_AS = ("ApiServer", "ApiAuthServer")
+API_CAS = ("ApiServer", "ClientAuthSettings")
+MCP_AS = ("ExternalAuthServer", "McpServer")
+
 STEPS = (
-    Step("api_server.register", "SUCCESS", ("ApiServer",), _register),
-    Step(
+    step("api_server.register", ("ApiServer",), _register),
+    step(
         "api_server.update",
-        "SUCCESS",
         ("ApiServer",),
-        lambda api, w: api.patch(f"{API}/{w.id('ApiServer')}", json={"metadata": {"displayName": "Pay"}}),
+        lambda api, w: api.patch(_api()(w), json={"metadata": {"displayName": "Pay"}}),
     ),
-    Step("api_server.auth_server.add", "SUCCESS", ("ApiServer", "ApiAuthServer"), _add_auth_server),
-    Step(
+    step("api_server.auth_server.add", API_AS, _add_auth_server),
+    step(
         "api_server.auth_server.update",
-        "SUCCESS",
-        ("ApiServer", "ApiAuthServer"),
+        API_AS,
         lambda api, w: api.patch(
-            f"{API}/{w.id('ApiServer')}/authorization-servers/{w.id('ApiAuthServer')}",
+            _api(f"/authorization-servers/{w.id('ApiAuthServer')}")(w),
             json={"tokenEndpoint": "https://login.example.com/oauth/token"},
         ),
     ),
-    Step(
-        "client_authentication_settings.create",
-        "SUCCESS",
-        ("ApiServer", "ClientAuthSettings"),
-        _create_settings,
-    ),
-    Step(
+    step("client_authentication_settings.create", API_CAS, _create_settings),
+    step(
         "client_authentication_settings.update",
-        "SUCCESS",
-        ("ApiServer", "ClientAuthSettings"),
+        API_CAS,
         lambda api, w: api.patch(f"{SETTINGS}/{w.id('ClientAuthSettings')}", json={"name": "Renamed"}),
     ),
-    Step(
-        "api_server.activate",
-        "SUCCESS",
-        ("ApiServer",),
-        lambda api, w: api.post(f"{API}/{w.id('ApiServer')}/lifecycle/activate"),
-    ),
-    Step(
-        "api_server.delete",
-        "FAILURE",  # an active server cannot be deleted
-        ("ApiServer",),
-        lambda api, w: api.delete(f"{API}/{w.id('ApiServer')}"),
-    ),
-    Step(
-        "api_server.deactivate",
-        "SUCCESS",
-        ("ApiServer",),
-        lambda api, w: api.post(f"{API}/{w.id('ApiServer')}/lifecycle/deactivate"),
-    ),
-    Step(
+    step("api_server.activate", ("ApiServer",), lambda api, w: api.post(_api("/lifecycle/activate")(w))),
+    # An active server cannot be deleted: a FAILURE event, with the server as target.
+    step("api_server.delete", ("ApiServer",), lambda api, w: api.delete(_api()(w)), outcome="FAILURE"),
+    step("api_server.deactivate", ("ApiServer",), lambda api, w: api.post(_api("/lifecycle/deactivate")(w))),
+    # A token without the scope: DENY, the reader is the actor, nothing is targeted yet.
+    step(
         "api_server.register",
-        "DENY",  # a token without the scope: the actor is the reader, nothing is targeted yet
         (),
         lambda api, w: api.post(API, json={"resourceUrl": "https://x.example/"}),
+        outcome="DENY",
         caller="reader",
     ),
-    Step(
+    step(
         "client_authentication_settings.delete",
-        "SUCCESS",
-        ("ApiServer", "ClientAuthSettings"),
+        API_CAS,
         lambda api, w: api.delete(f"{SETTINGS}/{w.id('ClientAuthSettings')}"),
     ),
-    Step(
+    step(
         "api_server.auth_server.remove",
-        "SUCCESS",
-        ("ApiServer", "ApiAuthServer"),
-        lambda api, w: api.delete(f"{API}/{w.id('ApiServer')}/authorization-servers/{w.id('ApiAuthServer')}"),
+        API_AS,
+        lambda api, w: api.delete(_api(f"/authorization-servers/{w.id('ApiAuthServer')}")(w)),
+    ),
+    step("api_server.delete", ("ApiServer",), lambda api, w: api.delete(_api()(w))),
+    # MCP servers: registration discovers the authorization server on the loopback metadata site.
+    Step(
+        (Write("mcp_server.auth_server.create", MCP_AS), Write("mcp_server.register", ("McpServer",))),
+        _register_mcp,
+    ),
+    step(
+        "mcp_server.update",
+        ("McpServer",),
+        lambda api, w: api.patch(f"{MCP}/{w.id('McpServer')}", json={"metadata": {"displayName": "T2"}}),
+    ),
+    step("mcp_server.auth_server.update", MCP_AS, _refresh_mcp),
+    step(
+        "mcp_server.activate",
+        ("McpServer",),
+        lambda api, w: api.post(f"{MCP}/{w.id('McpServer')}/lifecycle/activate"),
+    ),
+    step(
+        "mcp_server.deactivate",
+        ("McpServer",),
+        lambda api, w: api.post(f"{MCP}/{w.id('McpServer')}/lifecycle/deactivate"),
     ),
     Step(
-        "api_server.delete",
-        "SUCCESS",
-        ("ApiServer",),
-        lambda api, w: api.delete(f"{API}/{w.id('ApiServer')}"),
+        (Write("mcp_server.auth_server.delete", MCP_AS), Write("mcp_server.delete", ("McpServer",))),
+        lambda api, w: api.delete(f"{MCP}/{w.id('McpServer')}"),
     ),
 )
 
@@ -251,7 +277,8 @@ STEPS = (
 class Expected:
     """Everything one event should say, gathered from the step, the arrival and the token."""
 
-    step: Step
+    write: Write
+    outcome: str
     arrival: Arrival
     token: ApiToken
     request_id: str
@@ -259,18 +286,19 @@ class Expected:
 
 
 def _targets(x: Expected, key: int) -> list[str]:
-    return [x.world.objects[kind][key] for kind in x.step.targets]
+    return [x.world.objects[kind][key] for kind in x.write.targets]
 
 
 FIELDS: dict[str, Callable[[Expected], Any]] = {
+    "eventType": lambda x: PREFIX + x.write.event_type,
     "actor.id": lambda x: x.token.user.id,
     "actor.type": lambda x: "User",
     "actor.alternateId": lambda x: x.token.user.email,
     "actor.displayName": lambda x: x.token.user.display_name,
     "target[].id": lambda x: _targets(x, 0),
-    "target[].type": lambda x: list(x.step.targets),
+    "target[].type": lambda x: list(x.write.targets),
     "target[].alternateId": lambda x: _targets(x, 1),
-    "outcome.result": lambda x: x.step.outcome,
+    "outcome.result": lambda x: x.outcome,
     "client.ipAddress": lambda x: x.arrival.client_ip,
     "client.userAgent.rawUserAgent": lambda x: USER_AGENT,
     "client.geographicalContext.country": lambda x: x.arrival.country,
@@ -316,7 +344,9 @@ class Log:
 
     def catch_up(self) -> None:
         events = stored_events(self.engine)
-        self.last, self.seen = events[self.seen :], len(events)
+        # The app's scheduler runs meanwhile; what its jobs write (transaction JOB) is not the request's.
+        self.last = [e for e in events[self.seen :] if e["transaction"]["type"] == "WEB"]
+        self.seen = len(events)
 
 
 class Caller:
@@ -333,7 +363,8 @@ class Caller:
         return response
 
     def get(self, url: str) -> httpx.Response:
-        return self._send("GET", url)
+        # Reads write no events (a read that did would show up in the next step's list).
+        return self.client.get(url, headers=self.headers)
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self._send("POST", url, **kwargs)
@@ -347,9 +378,14 @@ class Caller:
 
 @pytest.fixture
 def context_app(settings: Settings, engine: Engine) -> FastAPI:
-    return create_app(
-        dataclasses.replace(settings, trusted_proxies=TRUSTED_PROXIES, network_zones=ZONES), engine=engine
+    context_settings = dataclasses.replace(
+        settings,
+        trusted_proxies=TRUSTED_PROXIES,
+        network_zones=ZONES,
+        discovery_allow_http=True,
+        discovery_allowed_networks=("127.0.0.0/8",),  # the metadata site
     )
+    return create_app(context_settings, engine=engine)
 
 
 @pytest.fixture
@@ -365,9 +401,14 @@ def tokens(engine: Engine, make_token: MakeToken) -> dict[str, tuple[str, ApiTok
 
 
 def test_the_table_covers_the_catalog() -> None:
-    over_http = {step.event_type for step in STEPS}
-    assert over_http.isdisjoint(NOT_YET_OVER_HTTP)
-    assert {PREFIX + name for name in over_http | NOT_YET_OVER_HTTP} == set(CATALOG)
+    assert {PREFIX + write.event_type for step in STEPS for write in step.writes} == set(CATALOG)
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[MetadataSite]:
+    """A loopback site serving MCP and authorization server metadata for discovery."""
+    with MetadataSite().serve() as served:
+        yield served
 
 
 @pytest.mark.parametrize("arrival_name", ARRIVALS)
@@ -376,9 +417,11 @@ def test_every_seed_field_of_every_event(
     context_app: FastAPI,
     engine: Engine,
     tokens: dict[str, tuple[str, ApiToken]],
+    site: MetadataSite,
 ) -> None:
     arrival = ARRIVALS[arrival_name]
-    world = World()
+    site.reset()
+    world = World(site)
     with TestClient(context_app, client=(arrival.peer, 40123), raise_server_exceptions=False) as client:
         log = Log(engine)
         callers = {
@@ -389,18 +432,18 @@ def test_every_seed_field_of_every_event(
         }
         for step in STEPS:
             response = step.act(callers[step.caller], world)
-            label = f"{step.event_type} {step.outcome} ({arrival_name})"
-            assert len(log.last) == 1, f"{label}: {[e['eventType'] for e in log.last]} {response.text}"
-            (event,) = log.last
-            assert event["eventType"] == PREFIX + step.event_type, label
-            expected = Expected(
-                step, arrival, tokens[step.caller][1], response.headers["x-okta-request-id"], world
-            )
-            for path, value in FIELDS.items():
-                assert dig(event, path) == value(expected), f"{label}: {path}"
-            reason = event["outcome"]["reason"]
-            assert reason is None if step.outcome == "SUCCESS" else isinstance(reason, str) and reason, label
-            assert LogEvent.from_dict(event) is not None
+            label = f"{'+'.join(w.event_type for w in step.writes)} {step.outcome} ({arrival_name})"
+            written = [event["eventType"] for event in log.last]
+            assert written == [PREFIX + w.event_type for w in step.writes], f"{label}: {response.text}"
+            request_id = response.headers["x-okta-request-id"]
+            token = tokens[step.caller][1]
+            for write, event in zip(step.writes, log.last, strict=True):
+                expected = Expected(write, step.outcome, arrival, token, request_id, world)
+                for path, value in FIELDS.items():
+                    assert dig(event, path) == value(expected), f"{label}: {path}"
+                reason = event["outcome"]["reason"]
+                assert reason is None if step.outcome == "SUCCESS" else isinstance(reason, str) and reason
+                assert LogEvent.from_dict(event) is not None
 
 
 @pytest.mark.parametrize("event_type", sorted(CATALOG))

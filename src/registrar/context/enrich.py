@@ -84,7 +84,7 @@ class Enricher:
         address = walk.client
         asn = self.asn.lookup(address) if self.asn is not None and address is not None else _NO_ASN
         client = ClientInfo(
-            ip_address=str(address) if address is not None else None,
+            ip_address=chain[0].ip if chain else None,  # the walk puts the client first
             raw_user_agent=raw_agent,
             os=agent.os,
             browser=agent.browser,

@@ -33,7 +33,8 @@ _TCHAR = r"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 token characters
 # One ``name=value`` pair of a Forwarded element (or an empty one), and the separator that ends it.
 _PAIR = re.compile(rf'[ \t]*(?:({_TCHAR}+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^\s;,"]*)))?[ \t]*([;,]|$)')
 _ESCAPE = re.compile(r"\\(.)")
-_HOST = re.compile(r"^(?:[A-Za-z0-9._~!$&'()*+-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+# What may go into the absolute URLs we build (Link headers): a DNS name or an IP literal, and a port.
+_HOST = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 _SCHEMES = frozenset({"http", "https"})
 
 

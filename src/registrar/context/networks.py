@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -12,12 +13,21 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+# Longer than any address with brackets, port and zone id: not one, and not worth a cache slot.
+_MAX_ADDRESS_TEXT = 100
+
+
 def parse_address(text: str) -> IPAddress | None:
     """The address in ``text`` (bare, ``[v6]``, ``v4:port`` or ``[v6]:port``), or ``None`` if there is none.
 
     IPv4-mapped IPv6 addresses (what a dual-stack socket reports) come back as IPv4, so that one client
     has one spelling in the log and IPv4 networks match it.
     """
+    return None if len(text) > _MAX_ADDRESS_TEXT else _parse_address(text)
+
+
+@functools.lru_cache(maxsize=8192)  # the same peers and proxies recur request after request
+def _parse_address(text: str) -> IPAddress | None:
     text = text.strip()
     if text.startswith("["):
         end = text.find("]")

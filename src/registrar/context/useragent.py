@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ua_parser import BestAvailableResolver, Domain, Result, load_lazy_builtins
+from ua_parser import BestAvailableResolver, Domain, Resolver, Result, load_lazy_builtins
 
 __all__ = ["UserAgentInfo", "parse_user_agent"]
 
@@ -41,8 +41,12 @@ _MOBILES = frozenset({"iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS
 _TABLETS = ("iPad", "Tablet", "Kindle", "Nexus 7", "Nexus 9", "Nexus 10")
 _UNKNOWN = "Unknown"
 
-# Built once, uncached: ``parse_user_agent`` caches the whole mapped answer instead of ua-parser's parts.
-_resolver = BestAvailableResolver(load_lazy_builtins())
+
+@functools.cache
+def _resolver() -> Resolver:
+    # Built on first use (compiling the rules takes ~0.2 s: not a cost for every CLI command), and
+    # uncached: ``parse_user_agent`` caches the whole mapped answer instead of ua-parser's parts.
+    return BestAvailableResolver(load_lazy_builtins())
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,7 @@ def parse_user_agent(raw: str | None) -> UserAgentInfo:
     """Okta's browser, OS and device for a raw ``User-Agent`` (cached: clients repeat theirs)."""
     if not raw:
         return UserAgentInfo(browser="UNKNOWN", os=_UNKNOWN, device=_UNKNOWN)
-    result = _resolver(raw, Domain.ALL).complete()
+    result = _resolver()(raw, Domain.ALL).complete()
     family = result.user_agent.family if result.user_agent else ""
     os_name = _os_name(result)
     return UserAgentInfo(
