@@ -30,7 +30,19 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-__all__ = ["MetadataSite", "Reply", "bound_socket", "running", "sdk_authorization_server", "sdk_mcp_server"]
+PRM = "/.well-known/oauth-protected-resource"
+OAUTH_SERVER = "/.well-known/oauth-authorization-server"
+OPENID = "/.well-known/openid-configuration"
+
+__all__ = [
+    "PRM",
+    "MetadataSite",
+    "Reply",
+    "bound_socket",
+    "running",
+    "sdk_authorization_server",
+    "sdk_mcp_server",
+]
 
 
 def bound_socket() -> socket.socket:
@@ -74,15 +86,15 @@ class _RejectEveryToken(TokenVerifier):
 
 @contextmanager
 def sdk_mcp_server(issuer: str, *, path: str = "/mcp") -> Iterator[str]:
-    """A real ``MCPServer`` (streamable HTTP, ``AuthSettings``) protected by ``issuer``; yields its resource URL."""
+    """A real ``MCPServer`` (streamable HTTP) protected by ``issuer``; yields its resource URL."""
     sock = bound_socket()
     resource_url = f"http://127.0.0.1:{port_of(sock)}{path}"
     server = MCPServer(
         "registrar-test",
         token_verifier=_RejectEveryToken(),
         auth=AuthSettings(
-            issuer_url=issuer,  # type: ignore[arg-type]  # a str keeps its exact form (no added "/")
-            resource_server_url=resource_url,  # type: ignore[arg-type]
+            issuer_url=issuer,  # a str keeps its exact form (AnyHttpUrl would add a "/")
+            resource_server_url=resource_url,
             required_scopes=["mcp:read"],
             validate_token_resource=True,
         ),
@@ -166,6 +178,39 @@ class MetadataSite:
     def reply(self, path: str, reply: Reply) -> None:
         """Answer ``path`` with ``reply``."""
         self.replies[path] = reply
+
+    def resource(
+        self, issuers: list[str], *, path: str = "/mcp", challenge: str | None = None, **fields: Any
+    ) -> str:
+        """An MCP resource at ``path`` whose metadata lists ``issuers``; returns the resource URL.
+
+        With ``challenge``, the resource answers 401 naming that metadata path (the SDK's behaviour);
+        without, its metadata sits at the path-inserted well-known location.
+        """
+        resource = self.url(path)
+        if challenge is not None:
+            header = f'Bearer error="invalid_token", resource_metadata="{self.url(challenge)}"'
+            self.json(path, {"error": "invalid_token"}, status=401, headers={"www-authenticate": header})
+        self.json(challenge or PRM + path, {"resource": resource, "authorization_servers": issuers, **fields})
+        return resource
+
+    def issuer(self, path: str, *, location: int = 0, **fields: Any) -> str:
+        """An authorization server with issuer ``base + path``; metadata at MCP probe ``location`` (0-2)."""
+        issuer = self.url(path)
+        where = (
+            [f"{OAUTH_SERVER}{path}", f"{OPENID}{path}", f"{path}{OPENID}"][location]
+            if path
+            else OAUTH_SERVER
+        )
+        document = {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token",
+            "grant_types_supported": ["authorization_code"],
+            **fields,
+        }
+        self.json(where, document)
+        return issuer
 
     def paths_requested(self) -> list[str]:
         """The paths (with query) requested so far, in order."""

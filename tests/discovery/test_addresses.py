@@ -26,7 +26,7 @@ from registrar.discovery import AddressPolicy, blocked_reason, parse_networks
         ("168.63.129.16", "cloud metadata"),
         ("fd00::1", "unique local"),
         ("fd00:ec2::254", "cloud metadata"),
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104 - an address to classify, not to bind
         ("::", "unspecified"),
         ("10.1.2.3", "private"),
         ("172.16.0.1", "private"),

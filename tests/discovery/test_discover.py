@@ -9,46 +9,7 @@ import pytest
 from registrar.discovery import NO_AUTHORIZATION_SERVERS, FetchPolicy, discover
 from registrar.errors import DiscoveryFailed
 
-from .servers import MetadataSite, Reply, sdk_authorization_server, sdk_mcp_server
-
-PRM = "/.well-known/oauth-protected-resource"
-
-
-def serve_resource(
-    site: MetadataSite,
-    issuers: list[str],
-    *,
-    path: str = "/mcp",
-    challenge: str | None = None,
-    **fields: Any,
-) -> str:
-    """An MCP resource at ``path`` whose metadata lists ``issuers``; returns the resource URL."""
-    resource = site.url(path)
-    if challenge is not None:
-        header = f'Bearer error="invalid_token", resource_metadata="{site.url(challenge)}"'
-        site.reply(path, Reply(401, b"{}", {"www-authenticate": header, "content-type": "application/json"}))
-    document = {"resource": resource, "authorization_servers": issuers, **fields}
-    site.json(challenge or PRM + path, document)
-    return resource
-
-
-def serve_issuer(site: MetadataSite, path: str, *, location: int = 0, **fields: Any) -> str:
-    """An authorization server with issuer ``site + path``, its metadata at one of the three MCP locations."""
-    issuer = site.url(path)
-    where = [
-        f"/.well-known/oauth-authorization-server{path}",
-        f"/.well-known/openid-configuration{path}",
-        f"{path}/.well-known/openid-configuration",
-    ][location]
-    document = {
-        "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/authorize",
-        "token_endpoint": f"{issuer}/token",
-        "grant_types_supported": ["authorization_code"],
-        **fields,
-    }
-    site.json(where, document)
-    return issuer
+from .servers import PRM, MetadataSite, Reply, sdk_authorization_server, sdk_mcp_server
 
 
 def test_sdk_resource_server_and_sdk_authorization_server(sdk_issuer: str, policy: FetchPolicy) -> None:
@@ -65,21 +26,19 @@ def test_sdk_resource_server_and_sdk_authorization_server(sdk_issuer: str, polic
 
 
 def test_the_challenge_names_the_metadata_document(site: MetadataSite, policy: FetchPolicy) -> None:
-    issuer = serve_issuer(site, "/as")
-    resource = serve_resource(
-        site, [issuer], challenge="/meta/prm", resource_name="Tools", scopes_supported=["a"]
-    )
+    issuer = site.issuer("/as")
+    resource = site.resource([issuer], challenge="/meta/prm", resource_name="Tools", scopes_supported=["a"])
     found = discover(resource, policy)
     assert (found.resource.resource_name, found.resource.scopes_supported) == ("Tools", ("a",))
     assert site.paths_requested() == ["/mcp", "/meta/prm", "/.well-known/oauth-authorization-server/as"]
-    ((path, headers), *_) = site.requests
+    ((_, headers), *_) = site.requests
     assert "authorization" not in headers  # the probe is unauthenticated
 
 
 def test_without_a_challenge_the_path_form_then_the_root_form_is_tried(
     site: MetadataSite, policy: FetchPolicy
 ) -> None:
-    issuer = serve_issuer(site, "/as")
+    issuer = site.issuer("/as")
     resource = site.url("/mcp")
     site.json(PRM, {"resource": resource, "authorization_servers": [issuer]})
     discover(resource, policy)
@@ -90,8 +49,8 @@ def test_without_a_challenge_the_path_form_then_the_root_form_is_tried(
 def test_a_path_issuer_is_found_at_each_mcp_location_in_order(
     site: MetadataSite, policy: FetchPolicy, location: int
 ) -> None:
-    issuer = serve_issuer(site, "/tenant1", location=location, token_endpoint=site.url("/t"))
-    found = discover(serve_resource(site, [issuer]), policy)
+    issuer = site.issuer("/tenant1", location=location, token_endpoint=site.url("/t"))
+    found = discover(site.resource([issuer]), policy)
     assert found.authorization_servers[0].metadata is not None
     assert found.authorization_servers[0].metadata.token_endpoint == site.url("/t")
     probes = [
@@ -103,7 +62,7 @@ def test_a_path_issuer_is_found_at_each_mcp_location_in_order(
 
 
 def test_the_resource_must_match_the_url_exactly(site: MetadataSite, policy: FetchPolicy) -> None:
-    issuer = serve_issuer(site, "/as")
+    issuer = site.issuer("/as")
     site.json(f"{PRM}/mcp", {"resource": site.url("/mcp/"), "authorization_servers": [issuer]})
     with pytest.raises(DiscoveryFailed) as failed:
         discover(site.url("/mcp"), policy)
@@ -139,7 +98,7 @@ def test_the_sdk_issuer_trailing_slash_pitfall_is_an_issuer_mismatch(
     site: MetadataSite, sdk_issuer: str, policy: FetchPolicy
 ) -> None:
     without_slash = sdk_issuer.rstrip("/")
-    found = discover(serve_resource(site, [without_slash]), policy)
+    found = discover(site.resource([without_slash]), policy)
     (auth,) = found.authorization_servers
     assert auth.metadata is None
     assert auth.error == (
@@ -154,7 +113,7 @@ def test_the_sdk_path_issuer_pitfall_finds_no_metadata(site: MetadataSite, polic
     # The SDK serves a path issuer's metadata at the root only, where the MCP order never looks.
     with sdk_authorization_server() as root_issuer:
         issuer = root_issuer + "tenant1"
-        (auth,) = discover(serve_resource(site, [issuer]), policy).authorization_servers
+        (auth,) = discover(site.resource([issuer]), policy).authorization_servers
     assert auth.error is not None
     assert auth.error.startswith(f"Authorization server {issuer}: no metadata found: ")
     assert auth.error.count("answered HTTP 404") == 3
@@ -171,8 +130,8 @@ def test_the_sdk_path_issuer_pitfall_finds_no_metadata(site: MetadataSite, polic
 def test_an_unusable_authorization_server_is_reported_not_raised(
     site: MetadataSite, policy: FetchPolicy, issuer: str, error: str
 ) -> None:
-    good = serve_issuer(site, "/good")
-    found = discover(serve_resource(site, [issuer, good]), policy)
+    good = site.issuer("/good")
+    found = discover(site.resource([issuer, good]), policy)
     bad, fine = found.authorization_servers
     assert bad.metadata is None and bad.error is not None and bad.error.endswith(error)
     assert fine.error is None
@@ -196,13 +155,13 @@ def test_metadata_must_be_a_json_object(
 
 
 def test_a_token_endpoint_is_required(site: MetadataSite, policy: FetchPolicy) -> None:
-    issuer = serve_issuer(site, "/as", token_endpoint=None)
-    (auth,) = discover(serve_resource(site, [issuer]), policy).authorization_servers
+    issuer = site.issuer("/as", token_endpoint=None)
+    (auth,) = discover(site.resource([issuer]), policy).authorization_servers
     assert auth.error is not None and auth.error.endswith("has no usable token_endpoint")
 
 
 def test_too_many_authorization_servers(site: MetadataSite, policy: FetchPolicy) -> None:
-    resource = serve_resource(site, [site.url(f"/as{i}") for i in range(11)])
+    resource = site.resource([site.url(f"/as{i}") for i in range(11)])
     with pytest.raises(DiscoveryFailed) as failed:
         discover(resource, policy)
     assert "lists 11 authorization servers; at most 10 are supported" in failed.value.cause

@@ -10,9 +10,9 @@ A, B, C = "https://a.example", "https://b.example", "https://c.example"
 RESOURCE = ResourceMetadata("tools", ("read",))
 
 
-def meta(token: str = "/token") -> AuthServerMetadata:
+def meta(path: str = "/token") -> AuthServerMetadata:
     return AuthServerMetadata(
-        token_endpoint=f"https://t.example{token}", grant_types_supported=("authorization_code",)
+        token_endpoint=f"https://t.example{path}", grant_types_supported=("authorization_code",)
     )
 
 

@@ -184,12 +184,12 @@ class McpServerDetail:
 
 
 class McpServerCreate(_Body):
-    resourceUrl: Url  # noqa: N815 - the wire's member name
+    resourceUrl: Url
     metadata: ServerMetadataPatch | None = None
 
 
 class McpServerPatch(_Body):
-    resourceUrl: Url | None = None  # noqa: N815 - the wire's member name
+    resourceUrl: Url | None = None
     metadata: ServerMetadataPatch | None = None
 
 

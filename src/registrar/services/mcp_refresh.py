@@ -13,26 +13,26 @@ from typing import Any
 from registrar.context import RequestContext
 from registrar.discovery import Discovery, FetchPolicy, RefreshPlan, discover, plan_refresh
 from registrar.domain.mcp import McpAuthServer, McpServer, McpServerDetail
-from registrar.domain.statuses import Status
 from registrar.errors import DiscoveryFailed, NotFound
 from registrar.events import catalog as ev
-from registrar.ids import AUTH_SERVER, new_id
 from registrar.store import repositories as repo
 from registrar.store.schema import mcp_auth_servers, mcp_servers
 from registrar.store.uow import UnitOfWork
 
-from .audit import AuditTrail
-from .deps import Deps
-from .mcp_servers import (
+from ._mcp import (
     KIND,
     auth_event_targets,
     auth_row,
+    create_auth_server,
     load,
     now_ms,
+    read_connection,
     run_with_discovery,
     server_row,
     server_target,
 )
+from .audit import AuditTrail
+from .deps import Deps
 
 __all__ = ["refresh"]
 
@@ -43,7 +43,7 @@ def refresh(deps: Deps, ctx: RequestContext, server_id: str, policy: FetchPolicy
     """Re-discover an MCP server and apply the difference; a failed discovery makes the server INVALID."""
 
     def prepare(trail: AuditTrail) -> Discovery | DiscoveryFailed:
-        with deps.engine.connect().execution_options(sqlite_immediate=False) as conn:
+        with read_connection(deps) as conn:
             server = repo.get_mcp_server(conn, server_id)
         if server is None:
             raise NotFound(server_id, KIND)
@@ -61,19 +61,8 @@ def refresh(deps: Deps, ctx: RequestContext, server_id: str, policy: FetchPolicy
         now = now_ms()
         current = _apply_server(server, plan, refreshed=not isinstance(outcome, DiscoveryFailed), now=now)
         auths = {auth.id: auth for auth in stored}
-        for result in plan.create:
-            assert result.metadata is not None  # the planner creates only servers whose metadata works
-            auth = McpAuthServer(
-                id=new_id(AUTH_SERVER),
-                mcp_server_id=server.id,
-                issuer=result.issuer,
-                status=Status.ACTIVE,
-                detected=result.metadata,
-                created_ms=now,
-                last_updated_ms=now,
-            )
-            repo.insert_row(uow.conn, mcp_auth_servers, auth_row(auth))
-            uow.record(ev.MCP_AUTH_SERVER_CREATE, auth_event_targets(current, auth))
+        for result in plan.create:  # the planner creates only servers whose metadata works
+            auth = create_auth_server(uow, current, result, now)
             auths[auth.id] = auth
         for change in plan.update:
             updated = replace(

@@ -7,11 +7,8 @@ refresh operation lives in ``mcp_refresh``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from dataclasses import replace
 
-import orjson
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -32,19 +29,30 @@ from registrar.domain.statuses import Status, ensure_deletable
 from registrar.domain.urls import url_problem
 from registrar.errors import Conflict, DiscoveryFailed, DuplicateResource, NotFound, ValidationFailed
 from registrar.events import catalog as ev
-from registrar.events.catalog import EventType, Target, unknown_target
-from registrar.ids import AUTH_SERVER, MCP_SERVER, new_id, utcnow
+from registrar.events.catalog import unknown_target
+from registrar.ids import MCP_SERVER, new_id
 from registrar.store import repositories as repo
 from registrar.store.schema import client_auth_settings, mcp_auth_servers, mcp_servers
 from registrar.store.uow import UnitOfWork
 from registrar.syslog.filter import Field, Value, compare_column, compile_filter, parse_filter
 
+from ._mcp import (
+    AS_KIND,
+    KIND,
+    auth_event_targets,
+    create_auth_server,
+    load,
+    now_ms,
+    read_connection,
+    run_with_discovery,
+    server_row,
+    server_target,
+)
 from .audit import AuditTrail, perform
 from .deps import Deps, mcp_server_orn
 
 __all__ = [
     "activate",
-    "auth_server_target",
     "deactivate",
     "delete_server",
     "get_auth_server",
@@ -55,12 +63,6 @@ __all__ = [
     "server_target",
     "update",
 ]
-
-KIND = "McpServer"
-AS_KIND = "ExternalAuthServer"
-
-P = TypeVar("P")
-T = TypeVar("T")
 
 
 def _has_auth_server(op: str, value: Value) -> ColumnElement[bool]:
@@ -79,115 +81,6 @@ AUTH_SERVER_FILTER_FIELDS = {
     "status": Field(mcp_auth_servers.c.status, ops=frozenset({"eq"})),
     "issuer": Field(mcp_auth_servers.c.issuer, ops=frozenset({"eq", "sw"})),
 }
-
-
-def now_ms() -> int:
-    """The current time in the stored form (epoch milliseconds)."""
-    return int(utcnow().timestamp() * 1000)
-
-
-def server_target(server: McpServer, changes: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Target:
-    """The event target describing an MCP server."""
-    return ev.mcp_server_target(
-        server.id,
-        server.resource_url,
-        server.display_name,
-        server.status,
-        server.detected.to_event(),
-        changes,
-    )
-
-
-def auth_server_target(
-    auth: McpAuthServer, changes: tuple[dict[str, Any], dict[str, Any]] | None = None
-) -> Target:
-    """The event target describing an authorization server discovered for an MCP server."""
-    return ev.external_auth_server_target(
-        auth.id, auth.issuer, auth.status, auth.detected.to_event(), changes
-    )
-
-
-def auth_event_targets(
-    server: McpServer, auth: McpAuthServer, changes: tuple[dict[str, Any], dict[str, Any]] | None = None
-) -> list[Target]:
-    """Targets of an ``mcp_server.auth_server.*`` event: the authorization server, then its server."""
-    return [auth_server_target(auth, changes), server_target(server)]
-
-
-@dataclass(slots=True)
-class _Prepared(Generic[P]):
-    value: P | None = None
-    error: Exception | None = None
-
-
-def run_with_discovery(
-    deps: Deps,
-    ctx: RequestContext,
-    event_type: EventType,
-    prepare: Callable[[AuditTrail], P],
-    action: Callable[[UnitOfWork, AuditTrail, P], T],
-) -> T:
-    """Run ``prepare`` (network I/O) outside any transaction, then ``action`` in the audited unit of work.
-
-    ``prepare`` runs only when the caller holds the scope, so a denied request reaches nothing; its error,
-    if any, is raised inside ``perform`` so that it is audited like any other failure.
-    """
-    early = AuditTrail()
-    prepared = _Prepared[P]()
-    if event_type.scope in ctx.scopes:
-        try:
-            prepared.value = prepare(early)
-        except Exception as error:  # noqa: BLE001 - re-raised inside perform, which audits and logs it
-            prepared.error = error
-
-    def run(uow: UnitOfWork, trail: AuditTrail) -> T:
-        if prepared.error is not None:
-            raise prepared.error
-        return action(uow, trail, prepared.value)  # type: ignore[arg-type]  # set whenever error is None
-
-    return perform(deps.engine, ctx, event_type, run, targets=early.targets)
-
-
-def _read(deps: Deps) -> Connection:
-    return deps.engine.connect().execution_options(sqlite_immediate=False)
-
-
-def load(uow: UnitOfWork, trail: AuditTrail, server_id: str) -> McpServer:
-    """The MCP server, locked for the transaction; it becomes the failure target from here on."""
-    server = repo.get_mcp_server(uow.conn, server_id, for_update=True)
-    if server is None:
-        raise NotFound(server_id, KIND)
-    trail.targets = [server_target(server)]
-    return server
-
-
-def server_row(server: McpServer) -> dict[str, Any]:
-    """The ``mcp_servers`` row of a server."""
-    return {
-        "id": server.id,
-        "resource_url": server.resource_url,
-        "display_name": server.display_name,
-        "description": server.description,
-        "status": server.status,
-        "resource_name": server.detected.resource_name,
-        "scopes_supported": orjson.dumps(list(server.detected.scopes_supported)).decode(),
-        "last_refreshed_ms": server.last_refreshed_ms,
-        "created_ms": server.created_ms,
-        "last_updated_ms": server.last_updated_ms,
-    }
-
-
-def auth_row(auth: McpAuthServer) -> dict[str, Any]:
-    """The ``mcp_auth_servers`` row of an authorization server."""
-    return {
-        "id": auth.id,
-        "mcp_server_id": auth.mcp_server_id,
-        "issuer": auth.issuer,
-        "status": auth.status,
-        "detected_metadata": orjson.dumps(auth.detected.to_json()).decode(),
-        "created_ms": auth.created_ms,
-        "last_updated_ms": auth.last_updated_ms,
-    }
 
 
 # --- registration ----------------------------------------------------------------------------------
@@ -223,7 +116,7 @@ def register(deps: Deps, ctx: RequestContext, body: bytes, policy: FetchPolicy) 
             last_updated_ms=0,
         )
         trail.targets = [server_target(draft)]
-        with _read(deps) as conn:
+        with read_connection(deps) as conn:
             _ensure_unique_url(conn, draft.resource_url)
         try:
             found = discover(draft.resource_url, policy)
@@ -247,21 +140,8 @@ def register(deps: Deps, ctx: RequestContext, body: bytes, policy: FetchPolicy) 
             repo.insert_row(uow.conn, mcp_servers, server_row(server))
         except IntegrityError:
             raise _duplicate_url() from None
-        created = []
-        for result in found.authorization_servers:
-            assert result.metadata is not None  # prepare refused any failed authorization server
-            auth = McpAuthServer(
-                id=new_id(AUTH_SERVER),
-                mcp_server_id=server.id,
-                issuer=result.issuer,
-                status=Status.ACTIVE,
-                detected=result.metadata,
-                created_ms=now,
-                last_updated_ms=now,
-            )
-            repo.insert_row(uow.conn, mcp_auth_servers, auth_row(auth))
-            uow.record(ev.MCP_AUTH_SERVER_CREATE, auth_event_targets(server, auth))
-            created.append(auth)
+        # prepare refused any failed authorization server: each one here has its metadata.
+        created = [create_auth_server(uow, server, result, now) for result in found.authorization_servers]
         uow.record(ev.MCP_SERVER_REGISTER, [server_target(server)])
         return McpServerDetail(server, tuple(created))
 
@@ -369,7 +249,7 @@ def delete_server(deps: Deps, ctx: RequestContext, server_id: str) -> None:
 
 def get_server(deps: Deps, server_id: str) -> McpServerDetail:
     """One MCP server with its authorization servers."""
-    with _read(deps) as conn:
+    with read_connection(deps) as conn:
         server = repo.get_mcp_server(conn, server_id)
         if server is None:
             raise NotFound(server_id, KIND)
@@ -379,7 +259,7 @@ def get_server(deps: Deps, server_id: str) -> McpServerDetail:
 def list_servers(deps: Deps, *, limit: int, after: str | None, search: str | None) -> repo.Page:
     """A page of MCP servers (``McpServerDetail``), optionally filtered by a SCIM ``search`` expression."""
     where = [compile_filter(parse_filter(search), SEARCH_FIELDS)] if search else []
-    with _read(deps) as conn:
+    with read_connection(deps) as conn:
         page = repo.list_page(conn, mcp_servers, limit=limit, after=after, where=where)
         auths = repo.list_mcp_auth_servers(conn, [s.id for s in page.items])
     return repo.Page([McpServerDetail(s, tuple(auths[s.id])) for s in page.items], page.next_cursor)
@@ -387,7 +267,7 @@ def list_servers(deps: Deps, *, limit: int, after: str | None, search: str | Non
 
 def get_auth_server(deps: Deps, server_id: str, auth_server_id: str) -> McpAuthServer:
     """One authorization server of an MCP server."""
-    with _read(deps) as conn:
+    with read_connection(deps) as conn:
         if repo.get_mcp_server(conn, server_id) is None:
             raise NotFound(server_id, KIND)
         auth = repo.get_mcp_auth_server(conn, server_id, auth_server_id)
@@ -403,7 +283,7 @@ def list_auth_servers(
     where = [mcp_auth_servers.c.mcp_server_id == server_id]
     if filter_text:
         where.append(compile_filter(parse_filter(filter_text), AUTH_SERVER_FILTER_FIELDS))
-    with _read(deps) as conn:
+    with read_connection(deps) as conn:
         if repo.get_mcp_server(conn, server_id) is None:
             raise NotFound(server_id, KIND)
         return repo.list_page(conn, mcp_auth_servers, limit=limit, after=after, where=where)
