@@ -1,0 +1,222 @@
+"""Client authentication settings. The client secret is write-only: a password input, never rendered back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from registrar.errors import NotFound, RegistrarError
+from registrar.services import api_servers, client_auth_settings, mcp_servers
+from registrar.services.deps import Deps, api_server_orn, client_auth_settings_orn, mcp_server_orn
+
+from ._forms import NOTICES, FormErrors, errors_of, text
+from ._links import events_url
+from ._web import (
+    ConsoleRoute,
+    CurrentSession,
+    attempt,
+    audit_context,
+    check_csrf,
+    deps_of,
+    not_found,
+    render,
+    require_scopes,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+_READ = (
+    "okta.resourceServers.clientAuthSettings.read",
+    "okta.resourceServers.clientAuthSettings.manage",
+    "okta.resourceServers.apiServers.read",
+    "okta.resourceServers.mcpServers.read",
+)
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
+
+
+def _resources(deps: Deps, scopes: frozenset[str]) -> list[dict[str, str]]:
+    """The resource servers settings can be created for, as ``{orn, label}`` choices."""
+    choices = []
+    if scopes & {"okta.resourceServers.apiServers.read", "okta.resourceServers.apiServers.manage"}:
+        for server in api_servers.list_servers(deps, limit=200, after=None, search=None).items:
+            orn = api_server_orn(deps.org_id, server.id)
+            choices.append(
+                {"orn": orn, "label": f"API · {server.display_name}", "href": f"/api-servers/{server.id}"}
+            )
+    if scopes & {"okta.resourceServers.mcpServers.read", "okta.resourceServers.mcpServers.manage"}:
+        for detail in mcp_servers.list_servers(deps, limit=200, after=None, search=None).items:
+            orn = mcp_server_orn(deps.org_id, detail.server.id)
+            label = f"MCP · {detail.server.display_name}"
+            choices.append({"orn": orn, "label": label, "href": f"/mcp-servers/{detail.server.id}"})
+    return choices
+
+
+@router.get("/client-auth-settings")
+def list_settings(request: Request, session: CurrentSession, after: str = "") -> Response:
+    """All client authentication settings, with the resource server each is for."""
+    require_scopes(session, *_READ)
+    deps = deps_of(request)
+    error: FormErrors | None = None
+    items: list[Any] = []
+    next_after = None
+    try:
+        page = client_auth_settings.list_settings(deps, limit=50, after=after or None, search=None)
+        items, next_after = list(page.items), page.next_cursor
+    except RegistrarError as failure:
+        error = errors_of(failure)
+    resources = {choice["orn"]: choice for choice in _resources(deps, session.scopes)}
+    context = {
+        "title": "Client authentication settings",
+        "items": items,
+        "resources": resources,
+        "error": error,
+        "next_after": next_after,
+        "notice": NOTICES.get(request.query_params.get("notice") or ""),
+    }
+    return render(request, "settings/list.html", context)
+
+
+def _form_page(request: Request, session: Any, values: dict[str, Any], error: FormErrors | None) -> Response:
+    context = {
+        "title": "New client authentication settings",
+        "values": values,
+        "error": error,
+        "resources": _resources(deps_of(request), session.scopes),
+        "auth_methods": AUTH_METHODS,
+    }
+    return render(request, "settings/new.html", context, 400 if error else 200)
+
+
+@router.get("/client-auth-settings/new")
+def new_settings(request: Request, session: CurrentSession, resourceOrn: str = "") -> Response:  # noqa: N803
+    """The creation form (``resourceOrn`` preselects a resource server)."""
+    require_scopes(session, *_READ)
+    return _form_page(request, session, {"resourceOrn": resourceOrn}, None)
+
+
+def _values(form: Any) -> dict[str, Any]:
+    """What the form showed, to show again after an error: never the secret."""
+    return {
+        "name": text(form, "name"),
+        "resourceOrn": text(form, "resourceOrn"),
+        "clientId": text(form, "clientId"),
+        "scopes": text(form, "scopes"),
+        "tokenEndpointAuthMethod": text(form, "tokenEndpointAuthMethod"),
+    }
+
+
+@router.post("/client-auth-settings/new")
+async def create_settings(request: Request, session: CurrentSession) -> Response:
+    """Create settings (``client_authentication_settings.create``); the secret goes only to the service."""
+    form = await request.form()
+    check_csrf(request, session, form)
+    values = _values(form)
+    secret = form.get("clientSecret")
+    body = orjson.dumps(
+        {
+            "name": values["name"],
+            "resourceOrn": values["resourceOrn"],
+            "purpose": ["STS"],
+            "configuration": {
+                "clientId": values["clientId"],
+                "clientSecret": secret if isinstance(secret, str) else "",
+                "scopes": values["scopes"].split(),
+                "tokenEndpointAuthMethod": values["tokenEndpointAuthMethod"] or "client_secret_basic",
+            },
+        }
+    )
+    ctx = audit_context(request, session)
+    created, error = await attempt(client_auth_settings.create, deps_of(request), ctx, body)
+    if error is not None or created is None:
+        return await run_in_threadpool(_form_page, request, session, values, error)
+    return RedirectResponse(f"/client-auth-settings/{created.id}?notice=created", status_code=303)
+
+
+def _detail(request: Request, session: Any, settings_id: str, error: FormErrors | None = None) -> Response:
+    deps = deps_of(request)
+    try:
+        settings = client_auth_settings.get_settings(deps, settings_id)
+    except NotFound:
+        return not_found(request, settings_id)
+    resources = _resources(deps, session.scopes)
+    context = {
+        "title": settings.name,
+        "settings": settings,
+        "orn": client_auth_settings_orn(deps.org_id, settings.id),
+        "resources": resources,
+        "resource": next((r for r in resources if r["orn"] == settings.resource_orn), None),
+        "auth_methods": AUTH_METHODS,
+        "events_href": events_url(settings.id, range="30d"),
+        "error": error,
+        "notice": NOTICES.get(request.query_params.get("notice") or ""),
+    }
+    return render(request, "settings/detail.html", context, 400 if error else 200)
+
+
+@router.get("/client-auth-settings/{settings_id}")
+def settings_detail(request: Request, settings_id: str, session: CurrentSession) -> Response:
+    """One settings object and its edit form (the secret field always starts empty)."""
+    require_scopes(session, *_READ)
+    return _detail(request, session, settings_id)
+
+
+@router.post("/client-auth-settings/{settings_id}/edit")
+async def update_settings(request: Request, settings_id: str, session: CurrentSession) -> Response:
+    """Update settings (``client_authentication_settings.update``); an empty secret field keeps the secret."""
+    form = await request.form()
+    check_csrf(request, session, form)
+    values = _values(form)
+    configuration: dict[str, Any] = {
+        "clientId": values["clientId"],
+        "scopes": values["scopes"].split(),
+        "tokenEndpointAuthMethod": values["tokenEndpointAuthMethod"] or "client_secret_basic",
+    }
+    secret = form.get("clientSecret")
+    if isinstance(secret, str) and secret:
+        configuration["clientSecret"] = secret
+    body = orjson.dumps(
+        {"name": values["name"], "resourceOrn": values["resourceOrn"], "configuration": configuration}
+    )
+    ctx = audit_context(request, session)
+    _, error = await attempt(client_auth_settings.update, deps_of(request), ctx, settings_id, body)
+    if error is not None:
+        return await run_in_threadpool(_detail, request, session, settings_id, error)
+    return RedirectResponse(f"/client-auth-settings/{settings_id}?notice=updated", status_code=303)
+
+
+@router.get("/client-auth-settings/{settings_id}/confirm/delete")
+def confirm_delete_settings(request: Request, settings_id: str, session: CurrentSession) -> Response:
+    """Ask before deleting (the sealed secret goes with the settings)."""
+    require_scopes(session, *_READ)
+    try:
+        settings = client_auth_settings.get_settings(deps_of(request), settings_id)
+    except NotFound:
+        return not_found(request, settings_id)
+    context = {
+        "title": f"Delete {settings.name}?",
+        "action": "delete",
+        "verb": "Delete",
+        "kind": "client authentication settings",
+        "name": settings.name,
+        "action_url": f"/client-auth-settings/{settings.id}/delete",
+        "cancel_url": f"/client-auth-settings/{settings.id}",
+    }
+    return render(request, "confirm.html", context)
+
+
+@router.post("/client-auth-settings/{settings_id}/delete")
+async def delete_settings(request: Request, settings_id: str, session: CurrentSession) -> Response:
+    """Delete settings (``client_authentication_settings.delete``)."""
+    form = await request.form()
+    check_csrf(request, session, form)
+    ctx = audit_context(request, session)
+    _, error = await attempt(client_auth_settings.delete_settings, deps_of(request), ctx, settings_id)
+    if error is not None:
+        return await run_in_threadpool(_detail, request, session, settings_id, error)
+    return RedirectResponse("/client-auth-settings?notice=deleted", status_code=303)

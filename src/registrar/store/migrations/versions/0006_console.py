@@ -1,0 +1,52 @@
+"""Admin console: users' password hashes and server-side console sessions.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-24
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        # An Argon2id PHC string; NULL: the user cannot sign in to the console with a password.
+        batch.add_column(sa.Column("password_hash", sa.String(length=255), nullable=True))
+    op.create_table(
+        "console_sessions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=20), nullable=False),
+        sa.Column("token_id", sa.String(length=20), nullable=True),
+        sa.Column("credential", sa.String(length=16), nullable=False),
+        sa.Column("scopes", sa.Text(), nullable=False),
+        sa.Column("ip_address", sa.String(length=64), nullable=True),
+        sa.Column("user_agent", sa.Text(), nullable=True),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("last_seen_ms", sa.BigInteger(), nullable=False),
+        sa.Column("expires_ms", sa.BigInteger(), nullable=False),
+        sa.Column("ended_ms", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_console_sessions_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["token_id"], ["api_tokens.id"], name=op.f("fk_console_sessions_token_id_api_tokens")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_console_sessions")),
+        sa.UniqueConstraint("secret_hash", name=op.f("uq_console_sessions_secret_hash")),
+    )
+    op.create_index("ix_console_sessions_user_id", "console_sessions", ["user_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_console_sessions_user_id", table_name="console_sessions")
+    op.drop_table("console_sessions")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("password_hash")
