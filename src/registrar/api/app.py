@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from registrar.config import Settings
+from registrar.console import install_console
 from registrar.context import Enricher
 from registrar.crypto import SecretBox, load_key
 from registrar.domain import inputs, mcp
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(mcp_servers.router)
     app.include_router(checkpoints.router)
     app.include_router(logs.router)
+    install_console(app)
     app.include_router(event_hooks.router)
     install_error_handlers(app)
     app.add_middleware(RegistrarMiddleware, limiter=_rate_limiter(settings, engine))

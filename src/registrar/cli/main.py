@@ -1,4 +1,8 @@
-"""``registrar``: run the server and the maintenance commands that work on the database directly."""
+"""``registrar``: run the server and the maintenance commands that work on the database directly.
+
+The registry and System Log commands talk to a running server over HTTP (:mod:`registrar.cli.registry`);
+their exit codes are documented in :mod:`registrar.cli.client` and in ``registrar --help``.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,24 @@ from registrar.config import Settings
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.tokens import ALL_SCOPES, create_token, ensure_user
 
-from . import integrity
+from . import integrity, registry
+from .logs import logs
+from .users import users
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Registrar: audited registry of API and MCP servers."
+    no_args_is_help=True,
+    add_completion=False,
+    help="Registrar: audited registry of API and MCP servers.",
+    epilog=registry.EXIT_CODES_HELP,
 )
 tokens = typer.Typer(no_args_is_help=True, help="API tokens.")
 app.add_typer(tokens, name="tokens")
 integrity.register(app)
+app.add_typer(logs, name="logs")
+registry.register(app, logs)
+app.add_typer(users, name="users")
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]

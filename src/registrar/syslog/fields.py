@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from registrar.errors import InvalidFilter
 from registrar.store.schema import log_event_targets, log_events
 
-from .filter import ALL_OPS, Expr, Field, attributes, compare_column
+from .filter import ALL_OPS, And, Compare, Expr, Field, attributes, compare_column
 
 __all__ = ["event_fields"]
 
@@ -100,9 +100,15 @@ def _any_element(dialect: str, array_path: str, member: str) -> Callable[[str, A
     return predicate
 
 
-def _target_column(column: ColumnElement[Any]) -> Callable[[str, Any], ColumnElement[bool]]:
+def _target_column(
+    column: ColumnElement[Any], event_type: str | None = None
+) -> Callable[[str, Any], ColumnElement[bool]]:
     def predicate(op: str, value: Any) -> ColumnElement[bool]:
         matching = select(log_event_targets.c.seq).where(compare_column(column, op, value))
+        if event_type is not None:
+            # Every event the filter can match is of this type, and so is each of its target rows: the
+            # (target_id, event_type, seq) index then yields only those rows, not all of a busy target's.
+            matching = matching.where(log_event_targets.c.event_type == event_type)
         if op == "eq":
             # An IN list drives the (target_id, event_type, seq) index instead of a correlated probe.
             return log_events.c.seq.in_(matching)
@@ -148,9 +154,33 @@ def _static_fields(dialect: str) -> dict[str, Field]:
     return fields
 
 
+def _required_event_type(expr: Expr) -> str | None:
+    """The type every match of ``expr`` has: an ``eventType eq "<type>"`` among its top-level conjuncts."""
+    pending = [expr]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, And):
+            pending += (node.left, node.right)
+        elif (
+            isinstance(node, Compare)
+            and node.op == "eq"
+            and _ALIASES.get(node.attr, node.attr) == "eventType"
+            and isinstance(node.value, str)
+        ):
+            return node.value
+    return None
+
+
 def event_fields(expr: Expr, dialect: str) -> dict[str, Field]:
     """The attribute map for ``expr``: the fixed attributes plus any ``debugContext.debugData.*`` it names."""
     fields = dict(_static_fields(dialect))
+    event_type = _required_event_type(expr)
+    if event_type is not None:
+        for path, column in (
+            ("target.id", log_event_targets.c.target_id),
+            ("target.type", log_event_targets.c.target_type),
+        ):
+            fields[path] = Field(column, predicate=_target_column(column, event_type))
     for path in attributes(expr):
         if path == "published":
             raise InvalidFilter(

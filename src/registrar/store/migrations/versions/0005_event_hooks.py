@@ -1,4 +1,4 @@
-"""Event hooks and their delivery outbox (placeholder: filled in by the event-hooks change).
+"""Event hooks and their delivery positions (the event log itself is the outbox).
 
 Revision ID: 0005
 Revises: 0004
@@ -7,15 +7,68 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
 
+_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "event_hooks",
+        sa.Column("pk", _PK, autoincrement=True, nullable=False),
+        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("verification_status", sa.String(length=16), nullable=False),
+        sa.Column("event_types", sa.Text(), nullable=False),
+        sa.Column("uri", sa.Text(), nullable=False),
+        sa.Column("headers", sa.Text(), nullable=False),
+        sa.Column("auth_key", sa.String(length=255), nullable=True),
+        sa.Column("auth_value_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_event_hooks")),
+        sa.UniqueConstraint("id", name=op.f("uq_event_hooks_id")),
+    )
+    op.create_table(
+        "event_hook_deliveries",
+        sa.Column("hook_id", sa.String(length=20), nullable=False),
+        sa.Column("cursor_seq", sa.BigInteger(), nullable=False),
+        sa.Column("pending_upto_seq", sa.BigInteger(), nullable=True),
+        sa.Column("pending_event_id", sa.String(length=36), nullable=True),
+        sa.Column("pending_event_time_ms", sa.BigInteger(), nullable=True),
+        sa.Column("next_attempt_ms", sa.BigInteger(), nullable=False),
+        sa.Column("lease_owner", sa.String(length=32), nullable=True),
+        sa.Column("lease_until_ms", sa.BigInteger(), nullable=True),
+        sa.Column("consecutive_failures", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("failing_since_ms", sa.BigInteger(), nullable=True),
+        sa.Column("last_success_ms", sa.BigInteger(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("last_error_ms", sa.BigInteger(), nullable=True),
+        sa.Column("paused_ms", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["hook_id"],
+            ["event_hooks.id"],
+            name=op.f("fk_event_hook_deliveries_hook_id_event_hooks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("hook_id", name=op.f("pk_event_hook_deliveries")),
+    )
+    op.create_index(
+        "ix_event_hook_deliveries_next_attempt", "event_hook_deliveries", ["next_attempt_ms"], unique=False
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_event_hook_deliveries_next_attempt", table_name="event_hook_deliveries")
+    op.drop_table("event_hook_deliveries")
+    op.drop_table("event_hooks")

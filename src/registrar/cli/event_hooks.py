@@ -1,0 +1,219 @@
+"""``registrar event-hooks``: Okta-style event hooks that push System Log events to an HTTPS endpoint.
+
+The value of the authentication header is a secret: read from a hidden prompt, stdin or
+``--auth-value-file``, never from an option value, and never returned by the server.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+from rich.console import RenderableType
+
+from .client import EVENT_HOOKS, json_of
+from .options import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect, read_secret, usage
+from .output import Column, detail, err_console, listing, out_console, print_document, show
+
+__all__ = ["event_hooks"]
+
+event_hooks = typer.Typer(no_args_is_help=True, help="Event hooks (System Log events pushed over HTTPS).")
+
+AUTH_VALUE = "auth header value"
+HookId = Annotated[str, typer.Argument(help="The event hook's id (who…).", show_default=False)]
+EventTypes = Annotated[
+    list[str] | None,
+    typer.Option("--event-type", help="An event type to deliver (repeatable).", show_default=False),
+]
+Headers = Annotated[
+    list[str] | None,
+    typer.Option("--header", help="An extra header, 'Name: value' (repeatable).", show_default=False),
+]
+AuthHeader = Annotated[
+    str | None,
+    typer.Option(
+        "--auth-header",
+        help="Name of the header carrying a secret (e.g. Authorization); its value is then read from "
+        "--auth-value-file, a hidden prompt, or stdin.",
+        show_default=False,
+    ),
+]
+AuthValueFile = Annotated[
+    str | None,
+    typer.Option(
+        "--auth-value-file",
+        help="Read the auth header's value from this file (- for stdin).",
+        show_default=False,
+    ),
+]
+
+COLUMNS = (
+    Column("ID", "id", no_wrap=True),
+    Column("STATUS", "status", no_wrap=True),
+    Column("VERIFICATION", "verificationStatus", no_wrap=True),
+    Column("NAME", "name"),
+    Column("URI", "channel.config.uri"),
+    Column("EVENT TYPES", "events.items"),
+    Column("BACKLOG", "delivery.backlog", no_wrap=True),
+)
+
+
+def _path(hook_id: str) -> str:
+    return f"{EVENT_HOOKS}/{quote(hook_id, safe='')}"
+
+
+def _headers(raw: list[str]) -> list[dict[str, str]]:
+    headers = []
+    for item in raw:
+        key, sep, value = item.partition(":")
+        if not sep or not key.strip():
+            raise usage(f"--header wants 'Name: value', not {item!r}")
+        headers.append({"key": key.strip(), "value": value.strip()})
+    return headers
+
+
+def view_hook(hook: dict[str, Any]) -> RenderableType:
+    """An event hook as a table of its fields (the auth header's value is never among them)."""
+    return detail(f"Event hook {hook.get('id', '')}", hook)
+
+
+def view_hooks(hooks: list[dict[str, Any]]) -> RenderableType:
+    """Event hooks as a table."""
+    return listing(f"Event hooks ({len(hooks)})", COLUMNS, hooks)
+
+
+@event_hooks.command("list")
+def list_hooks(as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    """List event hooks."""
+    with connect(url, token) as client:
+        response = client.get(EVENT_HOOKS)
+        if as_json:
+            print_document(response.content)
+        else:
+            out_console().print(view_hooks(json_of(response)))
+
+
+@event_hooks.command("get")
+def get_hook(
+    hook_id: HookId, as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
+    """Show an event hook and its delivery health."""
+    with connect(url, token) as client:
+        show(client.get(_path(hook_id)), as_json, view_hook)
+
+
+@event_hooks.command("create")
+def create_hook(
+    name: Annotated[str, typer.Option("--name", help="A name for the hook.", show_default=False)],
+    uri: Annotated[str, typer.Option("--uri", help="Where events are POSTed (https).", show_default=False)],
+    event_types: EventTypes = None,
+    description: Annotated[str | None, typer.Option(help="Description.", show_default=False)] = None,
+    headers: Headers = None,
+    auth_header: AuthHeader = None,
+    auth_value_file: AuthValueFile = None,
+    as_json: JsonOption = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Create an event hook (ACTIVE, UNVERIFIED: run `verify` next)."""
+    if not event_types:
+        raise usage("give at least one --event-type (e.g. resource_servers.mcp_server.register)")
+    if auth_value_file is not None and auth_header is None:
+        raise usage("--auth-value-file needs --auth-header (the header's name)")
+    config: dict[str, Any] = {"uri": uri, "headers": _headers(headers or []), "method": "POST"}
+    with connect(url, token) as client:
+        if auth_header is not None:
+            secret = read_secret(auth_value_file, AUTH_VALUE)
+            config["authScheme"] = {"type": "HEADER", "key": auth_header, "value": secret}
+        body = {
+            "name": name,
+            "description": description,
+            "events": {"type": "EVENT_TYPE", "items": event_types},
+            "channel": {"type": "HTTP", "version": "1.0.0", "config": config},
+        }
+        show(client.post(EVENT_HOOKS, body), as_json, view_hook)
+
+
+@event_hooks.command("update")
+def update_hook(
+    hook_id: HookId,
+    name: Annotated[str | None, typer.Option("--name", help="New name.", show_default=False)] = None,
+    uri: Annotated[str | None, typer.Option("--uri", help="New URI.", show_default=False)] = None,
+    event_types: EventTypes = None,
+    description: Annotated[str | None, typer.Option(help="New description.", show_default=False)] = None,
+    headers: Headers = None,
+    auth_header: AuthHeader = None,
+    auth_value_file: AuthValueFile = None,
+    as_json: JsonOption = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Change an event hook; lists given here (--event-type, --header) replace the stored ones."""
+    given = (name, uri, event_types, description, headers, auth_header, auth_value_file)
+    if all(value is None for value in given):
+        raise usage("nothing to update: give at least one option (see --help)")
+    with connect(url, token) as client:
+        hook = json_of(client.get(_path(hook_id)))
+        config = hook["channel"]["config"]
+        if uri is not None:
+            config["uri"] = uri
+        if headers is not None:
+            config["headers"] = _headers(headers)
+        if auth_header is not None or auth_value_file is not None:
+            key = auth_header or (config.get("authScheme") or {}).get("key")
+            if key is None:
+                raise usage("the hook has no auth header yet: give --auth-header")
+            config["authScheme"] = {
+                "type": "HEADER",
+                "key": key,
+                "value": read_secret(auth_value_file, AUTH_VALUE),
+            }
+        body = {
+            "name": hook["name"] if name is None else name,
+            "description": hook.get("description") if description is None else description or None,
+            "events": {
+                "type": "EVENT_TYPE",
+                "items": hook["events"]["items"] if event_types is None else event_types,
+            },
+            # Without a value the server keeps the stored secret.
+            "channel": {"type": "HTTP", "version": hook["channel"]["version"], "config": config},
+        }
+        show(client.put(_path(hook_id), body), as_json, view_hook)
+
+
+@event_hooks.command("delete")
+def delete_hook(hook_id: HookId, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    """Delete an event hook (it must be INACTIVE: deactivate it first)."""
+    with connect(url, token) as client:
+        client.delete(_path(hook_id))
+    err_console().print(f"deleted event hook {hook_id}")
+
+
+def _lifecycle(hook_id: str, action: str, as_json: bool, url: str, token: str | None) -> None:
+    with connect(url, token) as client:
+        show(client.post(f"{_path(hook_id)}/lifecycle/{action}"), as_json, view_hook)
+
+
+@event_hooks.command("activate")
+def activate_hook(
+    hook_id: HookId, as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
+    """Activate an event hook, or resume one paused after failing deliveries."""
+    _lifecycle(hook_id, "activate", as_json, url, token)
+
+
+@event_hooks.command("deactivate")
+def deactivate_hook(
+    hook_id: HookId, as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
+    """Deactivate an event hook: deliveries stop."""
+    _lifecycle(hook_id, "deactivate", as_json, url, token)
+
+
+@event_hooks.command("verify")
+def verify_hook(
+    hook_id: HookId, as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
+    """Verify an event hook: its endpoint must echo a one-time challenge."""
+    _lifecycle(hook_id, "verify", as_json, url, token)

@@ -1,0 +1,69 @@
+"""Event hooks as plain values: the configuration an admin gives, the stored hook, its delivery health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["DeliveryHealth", "EventHook", "HookSpec", "HookStatus", "VerificationStatus"]
+
+
+class HookStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+class VerificationStatus(StrEnum):
+    UNVERIFIED = "UNVERIFIED"
+    VERIFIED = "VERIFIED"
+
+
+@dataclass(frozen=True, slots=True)
+class HookSpec:
+    """A validated create or replace body. ``auth_value`` None with an ``auth_key`` keeps the stored value."""
+
+    name: str
+    description: str | None
+    event_types: tuple[str, ...]
+    uri: str
+    headers: tuple[tuple[str, str], ...]
+    auth_key: str | None
+    auth_value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventHook:
+    """A stored event hook. The auth header's value stays sealed in the store and is never part of this."""
+
+    id: str
+    name: str
+    description: str | None
+    status: str
+    verification_status: str
+    event_types: tuple[str, ...]
+    uri: str
+    headers: tuple[tuple[str, str], ...]
+    auth_key: str | None
+    source: str
+    created_by: str
+    created_ms: int
+    last_updated_ms: int
+
+    @property
+    def receives_events(self) -> bool:
+        """Only ACTIVE and VERIFIED hooks are delivered to (as in Okta)."""
+        return self.status == HookStatus.ACTIVE and self.verification_status == VerificationStatus.VERIFIED
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryHealth:
+    """Where a hook stands: what is still to deliver, and how the last attempts went."""
+
+    backlog: int  # events of the subscribed types committed after the hook's position
+    consecutive_failures: int
+    last_success_ms: int | None
+    last_error: str | None
+    last_error_ms: int | None
+    failing_since_ms: int | None
+    next_attempt_ms: int
+    paused_ms: int | None

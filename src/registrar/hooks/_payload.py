@@ -1,0 +1,38 @@
+"""The delivery body: Okta's event-hook envelope around the stored event bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import orjson
+
+from registrar.ids import format_timestamp
+
+__all__ = ["CHALLENGE_HEADER", "envelope"]
+
+CHALLENGE_HEADER = "x-okta-verification-challenge"
+
+
+def envelope(source: str, event_id: str, event_time_ms: int, events: Sequence[bytes]) -> bytes:
+    """The JSON body of one delivery, in the key order of Okta's sample payload.
+
+    The events are the canonical bytes stored in the log, spliced in as they are: what a receiver gets is
+    byte for byte what ``/api/v1/logs`` serves and what the hash chain covers.
+    """
+    head = orjson.dumps(
+        {
+            "eventType": "com.okta.event_hook",
+            "eventTypeVersion": "1.0",
+            "cloudEventsVersion": "0.1",
+            "source": source,
+            "eventId": event_id,
+        }
+    )
+    tail = orjson.dumps(
+        {
+            "eventTime": format_timestamp(datetime.fromtimestamp(event_time_ms / 1000, tz=UTC)),
+            "contentType": "application/json",
+        }
+    )
+    return b"".join((head[:-1], b',"data":{"events":[', b",".join(events), b"]},", tail[1:]))

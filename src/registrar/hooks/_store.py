@@ -1,0 +1,147 @@
+"""Reading and writing event hooks and their delivery rows (inside the caller's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Row
+
+from registrar.store.schema import event_hook_deliveries, event_hooks, log_events, log_head
+
+from ._model import DeliveryHealth, EventHook
+
+__all__ = [
+    "backlog",
+    "delete_hook",
+    "get_hook",
+    "head_seq",
+    "health",
+    "hook_row",
+    "insert_hook",
+    "list_hooks",
+    "sealed_auth",
+    "update_delivery",
+    "update_hook",
+]
+
+
+def head_seq(conn: Connection) -> int:
+    """The sequence number of the newest committed event (0 for an empty log)."""
+    return int(conn.execute(select(log_head.c.seq).where(log_head.c.singleton == 1)).scalar_one())
+
+
+def hook_row(hook: EventHook) -> dict[str, Any]:
+    """The ``event_hooks`` columns describing ``hook`` (the sealed auth value is written separately)."""
+    return {
+        "id": hook.id,
+        "name": hook.name,
+        "description": hook.description,
+        "status": hook.status,
+        "verification_status": hook.verification_status,
+        "event_types": orjson.dumps(list(hook.event_types)).decode(),
+        "uri": hook.uri,
+        "headers": orjson.dumps([{"key": k, "value": v} for k, v in hook.headers]).decode(),
+        "auth_key": hook.auth_key,
+        "source": hook.source,
+        "created_by": hook.created_by,
+        "created_ms": hook.created_ms,
+        "last_updated_ms": hook.last_updated_ms,
+    }
+
+
+def _hook(row: Row[Any]) -> EventHook:
+    return EventHook(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        status=row.status,
+        verification_status=row.verification_status,
+        event_types=tuple(orjson.loads(row.event_types)),
+        uri=row.uri,
+        headers=tuple((h["key"], h["value"]) for h in orjson.loads(row.headers)),
+        auth_key=row.auth_key,
+        source=row.source,
+        created_by=row.created_by,
+        created_ms=int(row.created_ms),
+        last_updated_ms=int(row.last_updated_ms),
+    )
+
+
+_HOOK_COLUMNS = [c for c in event_hooks.c if c.name not in {"pk", "auth_value_sealed"}]
+
+
+def insert_hook(conn: Connection, hook: EventHook, sealed: bytes | None, *, cursor_seq: int) -> None:
+    """Store a new hook whose position is ``cursor_seq`` (it receives the events committed after it)."""
+    conn.execute(insert(event_hooks).values(**hook_row(hook), auth_value_sealed=sealed))
+    conn.execute(
+        insert(event_hook_deliveries).values(
+            hook_id=hook.id, cursor_seq=cursor_seq, next_attempt_ms=hook.created_ms, consecutive_failures=0
+        )
+    )
+
+
+def get_hook(conn: Connection, hook_id: str, *, for_update: bool = False) -> EventHook | None:
+    """The hook ``hook_id``, or None; ``for_update`` locks its row until the transaction ends."""
+    query = select(*_HOOK_COLUMNS).where(event_hooks.c.id == hook_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return None if row is None else _hook(row)
+
+
+def list_hooks(conn: Connection) -> list[EventHook]:
+    """Every hook, oldest first."""
+    return [_hook(row) for row in conn.execute(select(*_HOOK_COLUMNS).order_by(event_hooks.c.pk))]
+
+
+def sealed_auth(conn: Connection, hook_id: str) -> bytes | None:
+    """The sealed auth header value of a hook (None when it has no auth scheme)."""
+    value = conn.execute(select(event_hooks.c.auth_value_sealed).where(event_hooks.c.id == hook_id)).scalar()
+    return None if value is None else bytes(value)
+
+
+def update_hook(conn: Connection, hook_id: str, values: dict[str, Any]) -> None:
+    """Change columns of a hook."""
+    conn.execute(update(event_hooks).where(event_hooks.c.id == hook_id).values(**values))
+
+
+def update_delivery(conn: Connection, hook_id: str, values: dict[str, Any]) -> None:
+    """Change columns of a hook's delivery row."""
+    conn.execute(
+        update(event_hook_deliveries).where(event_hook_deliveries.c.hook_id == hook_id).values(**values)
+    )
+
+
+def delete_hook(conn: Connection, hook_id: str) -> None:
+    """Remove a hook and its delivery row."""
+    conn.execute(delete(event_hook_deliveries).where(event_hook_deliveries.c.hook_id == hook_id))
+    conn.execute(delete(event_hooks).where(event_hooks.c.id == hook_id))
+
+
+def backlog(conn: Connection, cursor_seq: int, event_types: Sequence[str]) -> int:
+    """How many committed events of ``event_types`` lie after ``cursor_seq``."""
+    count = conn.execute(
+        select(func.count())
+        .select_from(log_events)
+        .where(log_events.c.seq > cursor_seq, log_events.c.event_type.in_(list(event_types)))
+    ).scalar_one()
+    return int(count)
+
+
+def health(conn: Connection, hook: EventHook) -> DeliveryHealth:
+    """The delivery health of ``hook``."""
+    d = event_hook_deliveries.c
+    row = conn.execute(select(event_hook_deliveries).where(d.hook_id == hook.id)).one()
+    return DeliveryHealth(
+        backlog=backlog(conn, int(row.cursor_seq), hook.event_types),
+        consecutive_failures=int(row.consecutive_failures),
+        last_success_ms=row.last_success_ms,
+        last_error=row.last_error,
+        last_error_ms=row.last_error_ms,
+        failing_since_ms=row.failing_since_ms,
+        next_attempt_ms=int(row.next_attempt_ms),
+        paused_ms=row.paused_ms,
+    )
