@@ -8,7 +8,15 @@ from ._discover import (
     Discovery,
     discover,
 )
-from ._fetch import MAX_BODY_BYTES, Fetched, FetchPolicy, GuardedFetcher, Resolver, system_resolver
+from ._fetch import (
+    MAX_BODY_BYTES,
+    Fetched,
+    FetchPolicy,
+    GuardedFetcher,
+    GuardedTransport,
+    Resolver,
+    system_resolver,
+)
 from ._plan import AuthServerChange, RefreshPlan, plan_refresh
 from ._wellknown import (
     authorization_server_metadata_urls,
@@ -27,6 +35,7 @@ __all__ = [
     "FetchPolicy",
     "Fetched",
     "GuardedFetcher",
+    "GuardedTransport",
     "RefreshPlan",
     "Resolver",
     "authorization_server_metadata_urls",

@@ -42,7 +42,15 @@ from registrar.errors import DiscoveryFailed, UnsafeDestination
 
 from ._addresses import AddressPolicy, IPAddress, IPNetwork, literal_address, parse_networks
 
-__all__ = ["MAX_BODY_BYTES", "FetchPolicy", "Fetched", "GuardedFetcher", "Resolver", "system_resolver"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "FetchPolicy",
+    "Fetched",
+    "GuardedFetcher",
+    "GuardedTransport",
+    "Resolver",
+    "system_resolver",
+]
 
 MAX_BODY_BYTES = 256 * 1024
 USER_AGENT = "Registrar-Discovery/0.1"
@@ -103,7 +111,7 @@ class Fetched:
     body: bytes
 
 
-class _PinnedTransport(httpx2.BaseTransport):
+class GuardedTransport(httpx2.BaseTransport):
     """Vets the destination of every request and connects to the vetted address only."""
 
     def __init__(self, policy: FetchPolicy):
@@ -155,7 +163,7 @@ class GuardedFetcher:
         self.policy = policy
         self._deadline = time.monotonic() + policy.discovery_timeout
         self._client = httpx2.Client(
-            transport=_PinnedTransport(policy),
+            transport=GuardedTransport(policy),
             trust_env=False,
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},

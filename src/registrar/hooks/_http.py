@@ -14,11 +14,9 @@ from dataclasses import dataclass
 import httpx2
 
 from registrar.config import Settings
-from registrar.discovery import FetchPolicy, parse_networks
 
-# The discovery package exports its GET-only fetcher, not its transport; hooks need POST and their own
-# headers, so they wrap the same transport rather than a second copy of the guard.
-from registrar.discovery._fetch import _PinnedTransport
+# Hooks need POST and their own headers, so they use the guard's transport rather than its GET fetcher.
+from registrar.discovery import FetchPolicy, GuardedTransport, parse_networks
 from registrar.errors import DiscoveryFailed
 
 __all__ = ["MAX_RESPONSE_BYTES", "USER_AGENT", "Answer", "CallFailed", "call", "hook_client"]
@@ -55,7 +53,7 @@ def hook_client(settings: Settings) -> httpx2.Client:
         request_timeout=timeout,
     )
     return httpx2.Client(
-        transport=_PinnedTransport(policy),
+        transport=GuardedTransport(policy),
         trust_env=False,
         follow_redirects=False,
         timeout=httpx2.Timeout(timeout, connect=connect),
