@@ -17,8 +17,13 @@ Run: ``.venv/bin/python bench/bench_syslog.py [--events N] [--db PATH]`` (defaul
    d. p50/p99 of a ``q`` page (limit 100): a server's own name token (rare), a user's email, a shared
       display-name word (frequent), event wording (very frequent);
    e. the first page of a poll without ``since`` (Okta's default: the last 7 days);
-   f. the server's RSS after the run, and its CPU time per page (robust to other load on the machine).
+   f. the server's RSS after the run, and CPU time per page of the server, the client and the raw SELECT.
    Prints a table against issue 3's targets and writes ``bench/results/syslog.json``.
+
+On a machine busy with other work the clock flatters the HTTP passes (server and client are two processes
+and get two shares of the CPU; the raw SELECT gets one), so the throughput figures are also given from CPU
+time (events per CPU-second of server + client, or of the raw SELECT), and a throughput target counts as
+met only when both say so.
 
 Not part of the test suite.
 """
@@ -69,6 +74,7 @@ TARGETS = {
 }
 SINCE = "2000-01-01T00:00:00.000Z"
 PAGE_LIMIT = 1000
+LATENCY_PASSES = 3
 SPACING_MS = 5_000  # one event every ~5 s: a million events span ~58 days, inside the 90-day retention
 RAW_PAGE_SQL = "SELECT seq, CAST(body AS BLOB) FROM log_events WHERE seq > ? ORDER BY seq LIMIT ?"
 # The best SQL for the filtered and keyword pages: the latency floors of c. and d.
@@ -783,6 +789,18 @@ def latency_ms(seconds: Sequence[float]) -> dict[str, float]:
     }
 
 
+def latency_passes(passes: Sequence[Sequence[float]]) -> dict[str, Any]:
+    """p50 and p99 of each pass, in ms: their medians over the passes, and the range of the p99s."""
+    each = [latency_ms(times) for times in passes]
+    p99s = [e["p99_ms"] for e in each]
+    return {
+        "p50_ms": round(statistics.median(e["p50_ms"] for e in each), 2),
+        "p99_ms": round(statistics.median(p99s), 2),
+        "p99_range_ms": [min(p99s), max(p99s)],
+        "max_ms": max(e["max_ms"] for e in each),
+    }
+
+
 def logs_path(**params: str) -> str:
     return "/api/v1/logs?" + "&".join(f"{k}={quote(v, safe='-._~')}" for k, v in params.items())
 
@@ -978,35 +996,41 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
                 since=SINCE, filter=f'eventType eq "{etype}" and target.id eq "{tid}"', limit="100"
             )
 
+        # c + d: three passes (a p99 of 300 requests is the 3rd slowest: one stall of the machine moves it)
         for etype, tid, _ in pairs[:20]:
             client.get(filtered(etype, tid))
-        filter_times = []
-        for etype, tid, matches in pairs:
-            body, _, elapsed = client.get(filtered(etype, tid))
-            assert count_events(body) == min(matches, 100), (etype, tid, matches, count_events(body))
-            filter_times.append(elapsed)
-        raw_filter_times = []
-        for etype, tid, _ in pairs:
-            t0 = time.perf_counter()
-            json_array([r[1] for r in raw.execute(RAW_FILTER_SQL, (tid, etype)).fetchall()])
-            raw_filter_times.append(time.perf_counter() - t0)
-
-        # d: keyword pages
         for _, word in keywords[:20]:
             client.get(logs_path(since=SINCE, q=word, limit="100"))
-        q_times: list[float] = []
-        by_kind: dict[str, list[float]] = {}
+        filter_times: list[list[float]] = []
+        raw_filter_times: list[list[float]] = []
+        q_times: list[list[float]] = []
+        raw_q_times: list[list[float]] = []
+        by_kind: dict[str, list[list[float]]] = {}
         hits: dict[str, int] = {}
-        for kind, word in keywords:
-            body, _, elapsed = client.get(logs_path(since=SINCE, q=word, limit="100"))
-            q_times.append(elapsed)
-            by_kind.setdefault(kind, []).append(elapsed)
-            hits[kind] = hits.get(kind, 0) + count_events(body)
-        raw_q_times = []
-        for _, word in keywords:
-            t0 = time.perf_counter()
-            json_array([r[1] for r in raw.execute(RAW_FTS_SQL, (fts5_query([word]),)).fetchall()])
-            raw_q_times.append(time.perf_counter() - t0)
+        for _ in range(LATENCY_PASSES):
+            filter_times.append([])
+            for etype, tid, matches in pairs:
+                body, _, elapsed = client.get(filtered(etype, tid))
+                assert count_events(body) == min(matches, 100), (etype, tid, matches, count_events(body))
+                filter_times[-1].append(elapsed)
+            raw_filter_times.append([])
+            for etype, tid, _ in pairs:
+                t0 = time.perf_counter()
+                json_array([r[1] for r in raw.execute(RAW_FILTER_SQL, (tid, etype)).fetchall()])
+                raw_filter_times[-1].append(time.perf_counter() - t0)
+            q_times.append([])
+            for kind_times in by_kind.values():
+                kind_times.append([])
+            for kind, word in keywords:
+                body, _, elapsed = client.get(logs_path(since=SINCE, q=word, limit="100"))
+                q_times[-1].append(elapsed)
+                by_kind.setdefault(kind, [[]])[-1].append(elapsed)
+                hits[kind] = hits.get(kind, 0) + count_events(body)
+            raw_q_times.append([])
+            for _, word in keywords:
+                t0 = time.perf_counter()
+                json_array([r[1] for r in raw.execute(RAW_FTS_SQL, (fts5_query([word]),)).fetchall()])
+                raw_q_times[-1].append(time.perf_counter() - t0)
 
         # e: a poll's first page without since (Okta's default window: the last 7 days)
         default_since = [client.get(logs_path(limit=str(PAGE_LIMIT)))[2] for _ in range(5)]
@@ -1067,17 +1091,20 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     results["bare_http_to_raw_ratio_cpu"] = round(
         results["bare_http"]["cpu_events_per_s"] / results["raw_select"]["cpu_events_per_s"], 3
     )
-    results["filtered"] = latency_ms(filter_times) | {
-        "requests": len(filter_times),
-        "raw_sql": latency_ms(raw_filter_times),
+    results["filtered"] = latency_passes(filter_times) | {
+        "requests": len(pairs),
+        "passes": LATENCY_PASSES,
+        "raw_sql": latency_passes(raw_filter_times),
         "matching_events_median": statistics.median(p[2] for p in pairs),
         "matching_events_max": max(p[2] for p in pairs),
     }
-    results["q"] = latency_ms(q_times) | {
-        "requests": len(q_times),
-        "raw_sql": latency_ms(raw_q_times),
+    results["q"] = latency_passes(q_times) | {
+        "requests": len(keywords),
+        "passes": LATENCY_PASSES,
+        "raw_sql": latency_passes(raw_q_times),
         "by_kind": {
-            kind: latency_ms(times) | {"avg_events_returned": round(hits[kind] / len(times), 1)}
+            kind: latency_passes(times)
+            | {"avg_events_returned": round(hits[kind] / sum(len(t) for t in times), 1)}
             for kind, times in by_kind.items()
         },
     }

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import orjson
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Connection
 
@@ -88,7 +87,7 @@ def _delete_range(conn: Connection, low: int, high: int) -> None:
     if conn.dialect.name == "sqlite":
         # The FTS5 index is contentless: deleting a row needs the document it was indexed with.
         documents = [
-            {"seq": seq, "document": search_document(orjson.loads(body))}
+            {"seq": seq, "document": search_document(body.encode())}
             for seq, body in conn.execute(select(log_events.c.seq, log_events.c.body).where(in_range))
         ]
         if documents:

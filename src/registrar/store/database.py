@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +18,22 @@ from registrar.ids import ORG, new_id, utcnow
 
 from .schema import installation, log_head
 
-__all__ = ["GENESIS_HASH", "bootstrap", "create_database_engine", "is_sqlite", "migrate"]
+__all__ = ["GENESIS_HASH", "bootstrap", "create_database_engine", "is_sqlite", "migrate", "write_lock"]
 
 GENESIS_HASH = "0" * 64
 _MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """Held around an SQLite write transaction, so this process's writers queue in Python.
+
+    SQLite lets one writer in at a time; a second ``BEGIN IMMEDIATE`` waits in SQLite's busy handler,
+    which sleeps 1, 2, 5 ... up to 100 ms between tries and so wakes up long after the lock is free.
+    Queueing on a Python lock first hands the database over as soon as the previous writer commits.
+    PostgreSQL needs nothing of the kind.
+    """
+    return _WRITE_LOCKS.get(engine) or nullcontext()
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
@@ -47,6 +62,8 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         pool_size=8,
         max_overflow=16,
     )
+
+    _WRITE_LOCKS[engine] = threading.Lock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:

@@ -76,7 +76,7 @@ def append_events(conn: Connection, events: Sequence[tuple[dict[str, Any], datet
                     "event_type": event["eventType"],
                 }
             )
-        documents.append({"seq": seq, "document": search_document(event)})
+        documents.append({"seq": seq, "document": search_document(body)})
         prev = digest
     conn.execute(insert(log_events), rows)
     if target_rows:

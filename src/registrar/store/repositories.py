@@ -121,7 +121,8 @@ def sealed_secret(conn: Connection, settings_id: str) -> bytes:
 
 def insert_row(conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
     """Insert one row."""
-    conn.execute(insert(table).values(**values))
+    # Parameters rather than .values(): the compiled INSERT is cached and reused across calls.
+    conn.execute(insert(table), dict(values))
 
 
 def update_row(conn: Connection, table: Table, object_id: str, values: Mapping[str, Any]) -> None:

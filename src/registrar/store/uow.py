@@ -15,6 +15,7 @@ from registrar.events.builder import Outcome, build_event
 from registrar.events.catalog import EventType, Target
 from registrar.ids import utcnow
 
+from .database import write_lock
 from .eventlog import append_events
 
 __all__ = ["UnitOfWork", "unit_of_work"]
@@ -63,7 +64,7 @@ class UnitOfWork:
 @contextmanager
 def unit_of_work(engine: Engine, ctx: RequestContext) -> Iterator[UnitOfWork]:
     """Run a block in one transaction; its events are appended last and commit with it, or nothing does."""
-    with engine.connect() as conn, conn.begin():
+    with write_lock(engine), engine.connect() as conn, conn.begin():
         uow = UnitOfWork(conn, ctx)
         yield uow
         uow.flush_events()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 from registrar.errors import ValidationFailed
 
@@ -44,24 +42,18 @@ def parse_keywords(q: str | None) -> list[str]:
     return keywords
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, bool) or value is None:
-        return
-    elif isinstance(value, int | float):
-        yield str(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+# Every string of the canonical JSON (a key when followed by ':', else a value) and every number value.
+_TOKENS = re.compile(rb'"((?:[^"\\]|\\.)*)"(:?)|(?<=[:\[,])(-?[0-9][0-9.eE+-]*)')
 
 
-def search_document(event: dict[str, Any]) -> str:
-    """The text indexed for an event: its attribute values (not its keys), tokens separated alike."""
-    return _SEPARATORS.sub(" ", " ".join(_strings(event)))
+def search_document(body: bytes) -> str:
+    """The text indexed for an event: its attribute values (not its keys), tokens separated alike.
+
+    Read straight from the stored bytes with one regular expression: walking the parsed event cost a
+    third of a millisecond per write.
+    """
+    values = b" ".join(m[1] if m[1] is not None else m[3] for m in _TOKENS.finditer(body) if not m[2])
+    return _SEPARATORS.sub(" ", values.decode("utf-8", "replace"))
 
 
 def _tokens(keyword: str) -> list[str]:

@@ -34,7 +34,11 @@ def list_log_events(request: Request, deps: ServiceDeps, token: CurrentToken) ->
         )
     else:
         next_url = log_url(origin, path, query.params, str(page.next_cursor)) if page.next_cursor else None
-    body = b"[" + b",".join(page.bodies) + b"]"
+    # One allocation per page, not three (a 1,000-event page is ~2 MB): the brackets ride on the ends.
+    items = list(page.bodies) or [b""]
+    items[0] = b"[" + items[0]
+    items[-1] = items[-1] + b"]"
+    body = b",".join(items)
     response = Response(body, media_type="application/json")
     response.raw_headers.extend(link_headers(self_url, next_url))
     return response
