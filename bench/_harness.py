@@ -22,7 +22,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -354,7 +354,8 @@ class RawHttp:
             await self.close()
         if self.writer is None:
             await self._connect()
-        assert self.reader is not None and self.writer is not None
+        assert self.reader is not None
+        assert self.writer is not None
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{self.default}{extra}"
         if body or method in {"POST", "PUT", "PATCH"}:
@@ -398,10 +399,8 @@ class RawHttp:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with suppress(ConnectionError, OSError):
                 await self.writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass
         self.reader = self.writer = None
 
 

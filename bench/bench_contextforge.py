@@ -13,7 +13,9 @@ that alias, which is what RFC 9728 requires of a resource at that URL. Same serv
   metadata -> authorization-server metadata), then the server, its authorization server and their three
   audit events in one transaction. ``REGISTRAR_DISCOVERY_ALLOW_HTTP=true``,
   ``REGISTRAR_DISCOVERY_ALLOWED_NETWORKS=127.0.0.0/8``; SQLite; one worker (``registrar serve``).
-* ContextForge (``mcp-contextforge-gateway`` from PyPI, in its own venv, never the project's):
+* ContextForge (``mcp-contextforge-gateway`` from PyPI, in its own venv, never the project's:
+  ``python3.12 -m venv /work/cf-venv && /work/cf-venv/bin/pip install mcp-contextforge-gateway``; 1.0.8
+  and later need Python >= 3.12, on 3.11 pip resolves to 1.0.7.post20260921):
   ``POST /gateways`` (streamable HTTP, bearer token) -> it connects to the MCP server, initializes a
   session, lists tools/resources/prompts, stores them; ``AUDIT_TRAIL_ENABLED=true``; SQLite; one worker
   (the ``mcpgateway`` CLI = uvicorn); ``SSRF_ALLOW_LOCALHOST=true``; health checks every hour (so the
@@ -246,6 +248,7 @@ def contextforge(venv: Path, workdir: Path) -> Iterator[tuple[subprocess.Popen[b
         "PLATFORM_ADMIN_EMAIL": "admin@example.com",
         "PLATFORM_ADMIN_PASSWORD": secrets.token_urlsafe(24),
         "BASIC_AUTH_PASSWORD": secrets.token_urlsafe(24),
+        "DEFAULT_USER_PASSWORD": secrets.token_urlsafe(24),  # 1.1.0 refuses to start with weak defaults
         "AUDIT_TRAIL_ENABLED": "true",
         "SSRF_ALLOW_LOCALHOST": "true",
         "MCPGATEWAY_UI_ENABLED": "false",
@@ -258,27 +261,26 @@ def contextforge(venv: Path, workdir: Path) -> Iterator[tuple[subprocess.Popen[b
         "HOST": "127.0.0.1",
         "PORT": str(port),
     }
-    token = (
-        subprocess.run(
-            [
-                str(venv / "bin" / "python"),
-                "-m",
-                "mcpgateway.utils.create_jwt_token",
-                "--username",
-                "admin@example.com",
-                "--exp",
-                "600",
-                f"--secret={jwt_secret}",  # "=": a secret may start with "-"
-            ],
-            env=env,
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
+    made = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "mcpgateway.utils.create_jwt_token",
+            "--username",
+            "admin@example.com",
+            "--exp",
+            "600",
+            f"--secret={jwt_secret}",  # "=": a secret may start with "-"
+        ],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if made.returncode != 0:
+        raise RuntimeError(f"create_jwt_token failed: {made.stderr.strip()[-600:]}")
+    token = made.stdout.strip().splitlines()[-1]
     command = [str(venv / "bin" / "mcpgateway"), "--host", "127.0.0.1", "--port", str(port)]
     with serve(command, env, workdir, port, "contextforge", timeout=240) as process:
         yield process, port, token
