@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -26,7 +28,9 @@ def test_any_cursor_text_parses_or_is_a_validation_error(text: str) -> None:
         cursor = parse_cursor(text, head_seq=10**18)
     except ValidationFailed:
         return
-    assert str(cursor) == text.lstrip("0") or int(text.split("_")[1]) == cursor.seq
+    published, _, seq = text.partition("_")
+    assert re.fullmatch(r"[0-9]{1,15}", published) and re.fullmatch(r"[0-9]{1,18}", seq), text
+    assert cursor == Cursor(int(published), int(seq))
 
 
 @given(
@@ -63,3 +67,12 @@ def test_the_api_never_fails_on_odd_cursors(
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert response.json()["errorCode"] in {"E0000001", "E0000053"}
+
+
+def test_near_miss_cursors_are_refused() -> None:
+    for text in ("1_2\n", "\u0661_2", " 1_2", "1_2 "):
+        try:
+            parse_cursor(text, head_seq=10)
+        except ValidationFailed:
+            continue
+        raise AssertionError(f"{text!r} was accepted")

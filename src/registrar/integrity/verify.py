@@ -10,7 +10,6 @@ Checkpoints are checked for signature, succession and agreement with the events 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -211,8 +210,3 @@ def _check_checkpoints(conn: Connection, public_key_b64: str, head: Any, start: 
             )
         )
     return findings
-
-
-def decode_key(text: str) -> str:
-    """Accept a raw base64 public key as given by the checkpoints endpoint."""
-    return base64.b64encode(base64.b64decode(text)).decode()

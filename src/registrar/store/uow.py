@@ -50,11 +50,6 @@ class UnitOfWork:
         self._events.append((event, published))
         return event
 
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        """The events recorded so far in this unit of work."""
-        return [event for event, _ in self._events]
-
     def flush_events(self) -> None:
         """Write the queued events (taking the log head lock); called once, just before commit."""
         append_events(self.conn, self._events)

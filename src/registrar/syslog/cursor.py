@@ -13,7 +13,7 @@ from registrar.errors import ValidationFailed
 
 __all__ = ["Cursor", "parse_cursor"]
 
-_SHAPE = re.compile(r"^(\d{1,15})_(\d{1,18})$")
+_SHAPE = re.compile(r"([0-9]{1,15})_([0-9]{1,18})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ def _invalid() -> ValidationFailed:
 
 def parse_cursor(text: str, head_seq: int) -> Cursor:
     """The cursor ``text`` names; a garbled cursor, or one past the end of the log, is a 400."""
-    match = _SHAPE.match(text)
+    match = _SHAPE.fullmatch(text)  # not match(): "$" would let a trailing newline through
     if match is None:
         raise _invalid()
     cursor = Cursor(int(match[1]), int(match[2]))
