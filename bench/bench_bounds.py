@@ -214,7 +214,7 @@ def main() -> None:
                 text=True,
                 check=False,
             ).stdout.strip(),
-            "dirty": bool(os.popen(f"git -C {ROOT} status --porcelain").read().strip()),  # noqa: S605
+            "dirty": bool(os.popen(f"git -C {ROOT} status --porcelain").read().strip()),
             "writes": writes,
             "reads": reads,
             "rows": rows,
