@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_hooks.py [--events 20000] [--samples 200] [--polls 1.0,0.05] [--no-postgres]
 
 1. Throughput. A database preloaded with ``--events`` realistic events (bench_syslog's generator, written by
-   ``append_events``), a real ``registrar serve`` with its delivery job on (``REGISTRAR_HOOK_POLL_SECONDS``
+   ``append_history``), a real ``registrar serve`` with its delivery job on (``REGISTRAR_HOOK_POLL_SECONDS``
    0.05, batches of ``--batch``), one hook on a receiver on 127.0.0.1 (stdlib ``http.server``, parses every
    delivery). The clock starts at ``lifecycle/replay {"since": "2000-01-01"}`` (the whole log becomes
    backlog) and stops when the last event arrives. Floor, same run, same receiver: a bare loop reading the
@@ -56,7 +56,7 @@ from bench_syslog import SPACING_MS, World
 from registrar.events.catalog import CATALOG
 from registrar.hooks import envelope
 from registrar.store.database import create_database_engine, migrate
-from registrar.store.eventlog import append_events
+from registrar.store.eventlog import append_history
 
 SCOPES = (
     "okta.eventHooks.manage",
@@ -140,7 +140,7 @@ def preload(database_url: str, n: int) -> None:
             published = datetime.fromtimestamp((start_ms + k * SPACING_MS) / 1000, UTC)
             chunk.append((world.event(rng, published), published))
         with engine.begin() as conn:
-            append_events(conn, chunk)
+            append_history(conn, chunk)
     engine.dispose()
 
 

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/bench_syslog.py [--events N] [--db PATH]`` (default N = 1,000,000)
 
 1. Builds a SQLite database of N realistic events with the production code (``build_event`` from a
-   ``RequestContext``, targets from the catalog's builders, ``append_events`` in transactions of
+   ``RequestContext``, targets from the catalog's builders, ``append_history`` in transactions of
    ``--batch`` events), or reuses ``--db`` when it already holds >= N events (``--db`` naming a new file
    builds there and keeps it; without ``--db`` the database lives in a temporary directory).
 2. Starts a real ``registrar serve`` (one worker) on it, with a token from ``registrar tokens create``,
@@ -60,7 +60,7 @@ from registrar.events import catalog as ev
 from registrar.events.builder import build_event
 from registrar.events.catalog import CATALOG, EventType, Target, target
 from registrar.store.database import create_database_engine, migrate
-from registrar.store.eventlog import append_events
+from registrar.store.eventlog import append_history
 from registrar.syslog.keywords import fts5_query
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -492,7 +492,7 @@ def event_count(db: Path) -> int:
 
 
 def build(db: Path, n: int, batch: int, servers: int) -> dict[str, Any]:
-    """Append events with ``append_events`` until the log holds ``n``; the build figures."""
+    """Append events with ``append_history`` until the log holds ``n``; the build figures."""
     engine = create_database_engine(f"sqlite:///{db}", sqlite_synchronous="OFF")
     migrate(engine)
     have = event_count(db)
@@ -511,7 +511,7 @@ def build(db: Path, n: int, batch: int, servers: int) -> dict[str, Any]:
             published = datetime.fromtimestamp(ms / 1000, UTC)
             events.append((world.event(rng, published), published))
         with engine.begin() as conn:
-            append_events(conn, events)
+            append_history(conn, events)
         done += len(events)
         if done >= report or done == n:
             elapsed = time.perf_counter() - t0

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from registrar.context import Actor, ClientInfo, RequestContext
 from registrar.events.builder import build_event
 from registrar.events.catalog import API_SERVER_ACTIVATE, API_SERVER_UPDATE, api_server_target
-from registrar.store.eventlog import append_events
+from registrar.store.eventlog import append_history
 from registrar.syslog.query import parse_query
 from registrar.syslog.reader import read_page
 
@@ -46,7 +46,7 @@ def _append(engine: Engine) -> None:
         target = api_server_target(f"aps{i:017d}", f"https://api.example.com/{i}", f"Server {i}")
         events.append((build_event(API_SERVER_UPDATE, ctx, [target], published), published))
     with engine.begin() as conn:
-        append_events(conn, events)
+        append_history(conn, events)
 
 
 @pytest.mark.parametrize("offset", [-10, 0, 4, 100, 119, 700])
@@ -95,7 +95,7 @@ def _targets_events(engine: Engine) -> None:
         etype = API_SERVER_UPDATE if i % 3 else API_SERVER_ACTIVATE
         events.append((build_event(etype, ctx, named, published), published))
     with engine.begin() as conn:
-        append_events(conn, events)
+        append_history(conn, events)
 
 
 def _is_update(event: dict[str, Any]) -> bool:

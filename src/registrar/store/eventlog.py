@@ -1,22 +1,28 @@
-"""Appending to the audit log: sequence numbers in commit order, stored bytes, the hash chain."""
+"""Appending to the audit log: ``seq`` and ``published`` in commit order, stored bytes, the hash chain."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from registrar.events.builder import canonical_bytes
+from registrar.ids import format_timestamp, utcnow
 from registrar.syslog.keywords import search_document
 
 from .schema import log_event_targets, log_events, log_head
 
-__all__ = ["append_events", "chain_hash"]
+__all__ = ["Clock", "append_events", "append_history", "chain_hash"]
 
+Clock = Callable[[], datetime]
+"""Where ``published`` comes from: the wall clock, or a test's."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 _INSERT_DOCUMENT = {
     True: text("INSERT INTO log_event_fts(rowid, document) VALUES (:seq, :document)"),
@@ -31,31 +37,60 @@ def chain_hash(prev_hash: str, body: bytes) -> str:
     return hashlib.sha256(bytes.fromhex(prev_hash) + body).hexdigest()
 
 
-def append_events(conn: Connection, events: Sequence[tuple[dict[str, Any], datetime]]) -> None:
-    """Append ``(event, published)`` pairs inside the caller's transaction.
+def _epoch_ms(moment: datetime) -> int:
+    # Integer arithmetic: the column and the body's ``.SSS`` then name the same millisecond.
+    return (moment - _EPOCH) // _MS
 
-    Locks the log head until the transaction ends: sequence numbers are therefore handed out in the
-    order transactions commit, and a reader's snapshot always holds a gap-free prefix of the log.
-    The lock is taken last, after the resource writes, to keep it held as briefly as possible.
+
+def append_events(conn: Connection, events: Sequence[dict[str, Any]], *, clock: Clock = utcnow) -> None:
+    """Stamp ``events`` (built by ``build_event``) and append them inside the caller's transaction.
+
+    Locks the log head until the transaction ends, so sequence numbers are handed out in the order
+    transactions commit and a reader's snapshot always holds a gap-free prefix of the log. ``published``
+    is read from ``clock`` only once the lock is held, and never earlier than the last published time
+    the head remembers: in log order ``published`` never decreases, whatever the writers' timing or a
+    clock stepping back. Each event's ``published`` field is overwritten with that time before its bytes
+    are made. The lock is taken last, after the resource writes, to keep it held as briefly as possible.
     """
     if not events:
         return
-    head = conn.execute(
-        select(log_head.c.seq, log_head.c.hash).where(log_head.c.singleton == 1).with_for_update()
-    ).one()
-    seq, prev = int(head.seq), str(head.hash)
+    head = _lock_head(conn)
+    published_ms = max(_epoch_ms(clock()), int(head.published_ms))
+    _write(conn, head, [(event, published_ms) for event in events])
+
+
+def append_history(conn: Connection, events: Sequence[tuple[dict[str, Any], datetime]]) -> None:
+    """Append ``(event, published)`` pairs that carry their own times (a history loaded by a benchmark
+    or a test); nothing that records an operation calls this.
+
+    The times are taken as given, unordered ones included (a log written before the head remembered
+    ``published``); the head keeps the latest, so later ``append_events`` never go before any of them.
+    """
+    if not events:
+        return
+    _write(conn, _lock_head(conn), [(event, _epoch_ms(published)) for event, published in events])
+
+
+def _lock_head(conn: Connection) -> Any:
+    query = select(log_head.c.seq, log_head.c.hash, log_head.c.published_ms).where(log_head.c.singleton == 1)
+    return conn.execute(query.with_for_update()).one()
+
+
+def _write(conn: Connection, head: Any, stamped: Sequence[tuple[dict[str, Any], int]]) -> None:
+    seq, prev, last_ms = int(head.seq), str(head.hash), int(head.published_ms)
     rows: list[dict[str, Any]] = []
     target_rows: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
-    for event, published in events:
+    for event, published_ms in stamped:
         seq += 1
+        event["published"] = format_timestamp(_EPOCH + published_ms * _MS)
         body = canonical_bytes(event)
         digest = chain_hash(prev, body)
         rows.append(
             {
                 "seq": seq,
                 "uuid": event["uuid"],
-                "published_ms": int(published.timestamp() * 1000),
+                "published_ms": published_ms,
                 "event_type": event["eventType"],
                 "severity": event["severity"],
                 "outcome_result": event["outcome"]["result"],
@@ -78,8 +113,11 @@ def append_events(conn: Connection, events: Sequence[tuple[dict[str, Any], datet
             )
         documents.append({"seq": seq, "document": search_document(body)})
         prev = digest
+        last_ms = max(last_ms, published_ms)
     conn.execute(insert(log_events), rows)
     if target_rows:
         conn.execute(insert(log_event_targets), target_rows)
     conn.execute(_INSERT_DOCUMENT[conn.dialect.name == "sqlite"], documents)
-    conn.execute(update(log_head).where(log_head.c.singleton == 1).values(seq=seq, hash=prev))
+    conn.execute(
+        update(log_head).where(log_head.c.singleton == 1).values(seq=seq, hash=prev, published_ms=last_ms)
+    )

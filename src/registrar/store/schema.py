@@ -143,6 +143,8 @@ log_head = Table(
     # After a purge the retained log starts at first_seq and chains to anchor_hash.
     Column("first_seq", BigInteger, nullable=False, server_default="1"),
     Column("anchor_hash", String(64), nullable=False, server_default="0" * 64),
+    # The newest published time in the log (epoch ms): the next event is published no earlier.
+    Column("published_ms", BigInteger, nullable=False, server_default="0"),
 )
 
 log_events = Table(

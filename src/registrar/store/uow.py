@@ -27,7 +27,7 @@ class UnitOfWork:
     def __init__(self, conn: Connection, ctx: RequestContext):
         self.conn = conn
         self.ctx = ctx
-        self._events: list[tuple[dict[str, Any], datetime]] = []
+        self._events: list[dict[str, Any]] = []
 
     def now(self) -> datetime:
         """The current time (UTC)."""
@@ -42,16 +42,19 @@ class UnitOfWork:
         reason: str | None = None,
         debug: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Queue an event; it is written with the changes, at commit, or not at all."""
-        published = utcnow()
+        """Queue an event; it is written with the changes, at commit, or not at all.
+
+        Its ``published`` is provisional: the log head stamps the real one when the event is written.
+        """
         event = build_event(
-            event_type, self.ctx, targets, published, outcome=outcome, reason=reason, debug=debug
+            event_type, self.ctx, targets, utcnow(), outcome=outcome, reason=reason, debug=debug
         )
-        self._events.append((event, published))
+        self._events.append(event)
         return event
 
     def flush_events(self) -> None:
-        """Write the queued events (taking the log head lock); called once, just before commit."""
+        """Write the queued events (stamping ``seq`` and ``published`` under the log head lock); called
+        once, just before commit."""
         append_events(self.conn, self._events)
         self._events.clear()
 
