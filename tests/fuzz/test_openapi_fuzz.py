@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
@@ -37,6 +38,9 @@ def _check(case: Any, auth: dict[str, str]) -> None:
         assert body["errorCode"].startswith("E0000")
 
 
+# ~1.5 s per example over every operation measured (15 s at 10): the bound follows REGISTRAR_FUZZ_EXAMPLES
+# and leaves room for more operations and a loaded machine.
+@pytest.mark.timeout(60 * EXAMPLES)
 def test_every_operation_survives_fuzzing(app: FastAPI, auth: dict[str, str]) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
