@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from okta.models.log_event import LogEvent
+from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from registrar.api.routes.mcp_servers import discovery_policy
 from registrar.config import Settings
 from registrar.discovery import MAX_BODY_BYTES, FetchPolicy
+from registrar.store.schema import mcp_servers
 
 from ..conftest import MakeToken
 from ..discovery.servers import PRM, MetadataSite, Reply, sdk_authorization_server, sdk_mcp_server
@@ -503,3 +505,48 @@ def test_every_mcp_event_parses_with_the_okta_sdk(
         assert (parsed.uuid, parsed.event_type) == (event["uuid"], event["eventType"])
         assert parsed.published is not None and parsed.published.tzinfo is not None
         assert parsed.target is not None and len(parsed.target) == len(event["target"])
+
+
+def test_a_resource_url_ending_in_a_slash_is_kept_byte_exact(
+    client: TestClient,
+    auth: dict[str, str],
+    events: Events,
+    engine: Engine,
+    site: MetadataSite,
+    sdk_issuer: str,
+) -> None:
+    # Invariant 8: the slash is part of the resource's identity, so "/mcp/" and "/mcp" are two servers.
+    with_slash = site.resource([sdk_issuer], path="/mcp/", resource_name="With slash")
+    without = site.resource([sdk_issuer], path="/mcp", resource_name="Without slash")
+    assert with_slash.endswith("/mcp/") and without == with_slash.removesuffix("/")
+    registered = register(client, auth, with_slash)
+    assert PRM + "/mcp/" in site.paths_requested()  # its own metadata, whose `resource` is the exact URL
+    other = register(client, auth, without)  # not a duplicate of the first
+    assert registered["resourceUrl"] == with_slash and other["resourceUrl"] == without
+    assert client.get(f"{BASE}/{registered['id']}", headers=auth).json()["resourceUrl"] == with_slash
+    with engine.connect() as conn:
+        stored = conn.execute(select(mcp_servers.c.id, mcp_servers.c.resource_url)).all()
+    assert sorted(map(tuple, stored)) == sorted([(registered["id"], with_slash), (other["id"], without)])
+    (target,) = next(e for e in events() if e["eventType"].endswith(".mcp_server.register"))["target"]
+    assert (target["id"], target["alternateId"]) == (registered["id"], with_slash)
+    assert detail(target)["mcpServerResourceUrl"] == with_slash
+    # A refresh rediscovers the stored URL itself: its metadata is still found, nothing changed.
+    site.requests.clear()
+    refreshed = client.post(f"{BASE}/{registered['id']}/discovery", headers=auth)
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["status"] == "INACTIVE" and refreshed.json()["resourceUrl"] == with_slash
+    assert PRM + "/mcp/" in site.paths_requested()
+
+
+def test_metadata_for_the_url_without_its_slash_is_refused(
+    client: TestClient, auth: dict[str, str], events: Events, site: MetadataSite, sdk_issuer: str
+) -> None:
+    url = site.url("/mcp/")
+    site.json(f"{PRM}/mcp/", {"resource": site.url("/mcp"), "authorization_servers": [sdk_issuer]})
+    response = client.post(BASE, json={"resourceUrl": url}, headers=auth)
+    assert response.status_code == 400, response.text
+    (cause,) = response.json()["errorCauses"]
+    assert f"is for '{site.url('/mcp')}', not {url} (the two must be identical)" in cause["errorSummary"]
+    assert client.get(BASE, headers=auth).json()["data"] == []
+    (failure,) = events()
+    assert failure["outcome"]["result"] == "FAILURE"
