@@ -15,7 +15,9 @@ from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettin
 from registrar.domain.mcp import McpAuthServer, McpServerDetail
 from registrar.errors import ValidationFailed
 from registrar.ids import format_timestamp
+from registrar.params import INT64_MAX, bounded_int
 from registrar.services.deps import api_server_orn, client_auth_settings_orn, mcp_server_orn
+from registrar.store.repositories import decode_cursor
 
 __all__ = [
     "api_auth_server_json",
@@ -115,17 +117,13 @@ def client_auth_settings_json(settings: ClientAuthSettings, base: str, org_id: s
 
 
 def page_params(request: Request) -> tuple[int, str | None]:
-    """``limit`` (1..200, default 20) and ``after`` of a registry list request."""
-    raw = request.query_params.get("limit")
-    limit = 20
-    if raw not in (None, ""):
-        try:
-            limit = int(raw)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 200:
-            raise ValidationFailed(["limit: must be an integer between 1 and 200"])
-    return limit, request.query_params.get("after") or None
+    """``limit`` (1..200, default 20) and ``after`` of a registry list request; anything else is a 400."""
+    limit = bounded_int(request.query_params.get("limit"), "limit", low=1, high=200, default=20)
+    after = request.query_params.get("after") or None
+    # A well-formed cursor can still name a position no 64-bit key reaches; refuse it here, not in SQL.
+    if after is not None and decode_cursor(after) > INT64_MAX:
+        raise ValidationFailed(["after: The cursor is not valid"])
+    return limit, after
 
 
 def list_response(

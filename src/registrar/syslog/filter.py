@@ -4,6 +4,25 @@ The language is RFC 7644 §3.4.2.2 without ``[ ]`` value paths: ``attr op value`
 ``or``, ``not (...)`` and parentheses. Attribute paths are case-sensitive; operators and keywords are not.
 Mapping attribute paths to SQL (and aliasing) is the caller's job, through the ``fields`` of
 ``compile_filter``.
+
+A filter's cost is capped, so that no request can hand the database an arbitrarily expensive query
+(each cap is a 400 whose cause states the limit):
+
+- at most ``MAX_FILTER_LENGTH`` (4096) characters;
+- at most ``MAX_FILTER_DEPTH`` (32) levels of parentheses (``not (...)`` included);
+- at most ``MAX_PATH_SEGMENTS`` (10) dot-separated segments in an attribute path;
+- at most ``MAX_FILTER_COMPARISONS`` (100) comparisons (``attr op value`` and ``attr pr``);
+- a cost of at most ``MAX_FILTER_COST`` (100). Each comparison costs 1 on a table column, or 5 on a
+  *computed* attribute, one whose value is worked out for every row scanned (read from the stored JSON
+  body, or through a sub-select over an array such as ``target[]``); ``co``, ``sw`` and ``ew`` cost twice
+  that, since no index serves a substring match. So 100 ``eventType eq``, 50 ``eventType co``, 20
+  ``actor.alternateId eq`` or 10 ``target.displayName co`` comparisons are each the most a filter holds.
+
+The first four are syntax (``E0000053``, checked while parsing, whatever the attributes); the cost depends
+on what the attributes map to (``E0000031``, checked by ``compile_filter`` before any SQL is built).
+Measured on SQLite over 50,000 events, one ``co`` comparison costs about 2.5 ms on ``eventType``, 20 ms on
+``actor.alternateId`` and 250 ms on ``target.displayName``: the cap bounds how many times one request
+multiplies that (the statement timeout bounds the rest).
 """
 
 from __future__ import annotations
@@ -18,15 +37,18 @@ from typing import Any, Literal, NamedTuple, TypeAlias, cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from sqlalchemy import ColumnElement, and_, not_, or_
+from sqlalchemy import Column, ColumnElement, and_, not_, or_
 
 from registrar.errors import InvalidFilter, InvalidSearchCriteria
 
 __all__ = [
     "ALL_OPS",
     "COMPARE_OPS",
+    "MAX_FILTER_COMPARISONS",
+    "MAX_FILTER_COST",
     "MAX_FILTER_DEPTH",
     "MAX_FILTER_LENGTH",
+    "MAX_PATH_SEGMENTS",
     "And",
     "Compare",
     "Expr",
@@ -47,6 +69,11 @@ MAX_FILTER_LENGTH = 4096
 # Nesting of parentheses (``not`` included). And/or chains are walked iteratively, so only parentheses
 # make the recursive walkers (and SQLAlchemy's compiler) go deeper; this keeps them far from the limit.
 MAX_FILTER_DEPTH = 32
+# Far below PostgreSQL's 100-argument limit on functions (jsonb_extract_path_text takes one per segment).
+MAX_PATH_SEGMENTS = 10
+MAX_FILTER_COMPARISONS = 100
+MAX_FILTER_COST = 100
+_COLUMN_COST, _COMPUTED_COST, _SUBSTRING_FACTOR = 1, 5, 2
 
 _STRING_OPS = frozenset({"sw", "ew", "co"})
 _ORDER_OPS = frozenset({"gt", "ge", "lt", "le"})
@@ -125,12 +152,29 @@ Expr: TypeAlias = Compare | Present | And | Or | Not
 
 @dataclass(frozen=True)
 class Field:
-    """How one filter attribute maps to SQL: its column (or a callable building it), ops and value kind."""
+    """How one filter attribute maps to SQL: its column (or a callable building it), ops and value kind.
+
+    ``computed`` says whether the value is worked out per row (a JSON function, a sub-select) rather than
+    read from a table column; ``None`` infers it: only a plain ``Column`` without a ``predicate`` is not.
+    """
 
     column: Callable[[], ColumnElement[Any]] | ColumnElement[Any]
     ops: frozenset[str] = ALL_OPS
     kind: Literal["string", "number", "boolean"] = "string"
     predicate: Callable[[str, Value], ColumnElement[bool]] | None = None
+    computed: bool | None = None
+
+    @property
+    def is_computed(self) -> bool:
+        """Whether matching this attribute costs a computation per row scanned (see the module's caps)."""
+        if self.computed is not None:
+            return self.computed
+        return self.predicate is not None or not isinstance(self.column, Column)
+
+    def cost(self, op: str) -> int:
+        """What one comparison ``op`` on this attribute counts towards ``MAX_FILTER_COST``."""
+        unit = _COMPUTED_COST if self.is_computed else _COLUMN_COST
+        return unit * _SUBSTRING_FACTOR if op in _STRING_OPS else unit
 
 
 # --- parsing -------------------------------------------------------------------------------------------
@@ -139,14 +183,15 @@ class Field:
 class _SyntaxProblemError(Exception):
     """Raised from the parse callbacks; ``parse_filter`` turns it into Okta's message frame."""
 
-    def __init__(self, what: str, pos: int, expected: str):
+    def __init__(self, what: str, pos: int, expected: str, cause: str | None = None):
         super().__init__(what)
-        self.what, self.pos, self.expected = what, pos, expected
+        self.what, self.pos, self.expected, self.cause = what, pos, expected, cause
 
 
 class _Node(NamedTuple):
     expr: Expr
     depth: int
+    comparisons: int
 
 
 _KEYWORD_VALUES: dict[str, Value] = {"TRUE": True, "FALSE": False, "NULL": None}
@@ -158,6 +203,11 @@ def _value(token: Token) -> Value:
         if "\x00" in text:
             # No database stores NUL in text (PostgreSQL refuses it): such a value can match nothing.
             raise _SyntaxProblemError("Invalid string (NUL character)", token.start_pos or 0, "string")
+        if not _encodable(text):
+            # "\ud800" alone is valid JSON but no character: it cannot be sent to the database as UTF-8.
+            raise _SyntaxProblemError(
+                "Invalid string (unpaired surrogate escape)", token.start_pos or 0, "string of characters"
+            )
         return text
     if token.type == "NUMBER":
         if not any(c in token for c in ".eE"):
@@ -169,30 +219,53 @@ def _value(token: Token) -> Value:
     return _KEYWORD_VALUES[token.type]
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _attr(token: Token) -> str:
+    if token.count(".") >= MAX_PATH_SEGMENTS:
+        raise _SyntaxProblemError(
+            "Attribute path too long",
+            token.start_pos or 0,
+            f"at most {MAX_PATH_SEGMENTS} path segments",
+            f"An attribute path has at most {MAX_PATH_SEGMENTS} dot-separated segments; "
+            f"this one has {token.count('.') + 1}.",
+        )
+    return str(token)
+
+
 def _fold(kind: type[And] | type[Or], nodes: list[_Node]) -> _Node:
     expr = nodes[0].expr
     for node in nodes[1:]:
         expr = kind(expr, node.expr)  # left-deep, which is what format_filter writes without parentheses
-    return _Node(expr, max(node.depth for node in nodes))
+    return _Node(expr, max(node.depth for node in nodes), sum(node.comparisons for node in nodes))
 
 
 def _nest(expr: Expr, inner: _Node, lpar: Token) -> _Node:
     depth = inner.depth + 1
     if depth > MAX_FILTER_DEPTH:
         raise _SyntaxProblemError(
-            "Parentheses nested too deeply", lpar.start_pos or 0, f"at most {MAX_FILTER_DEPTH} levels"
+            "Parentheses nested too deeply",
+            lpar.start_pos or 0,
+            f"at most {MAX_FILTER_DEPTH} levels",
+            f"A filter nests parentheses at most {MAX_FILTER_DEPTH} levels deep.",
         )
-    return _Node(expr, depth)
+    return _Node(expr, depth, inner.comparisons)
 
 
 class _ToAst(Transformer[Token, _Node]):
     # Applied inline by the LALR parser as it reduces, so building the AST never recurses.
     def compare(self, children: list[Token]) -> _Node:
         attr, op, value = children
-        return _Node(Compare(str(attr), op.lower(), _value(value)), 0)
+        return _Node(Compare(_attr(attr), op.lower(), _value(value)), 0, 1)
 
     def present(self, children: list[Token]) -> _Node:
-        return _Node(Present(str(children[0])), 0)
+        return _Node(Present(_attr(children[0])), 0, 1)
 
     def and_expr(self, children: list[_Node]) -> _Node:
         return _fold(And, children)
@@ -272,23 +345,41 @@ def _classify(text: str, pos: int, at_end: bool, expected: set[str]) -> tuple[st
     return ("Unexpected end of filter" if at_end else f"Unexpected '{word}'"), pos, ",".join(sorted(expected))
 
 
-def _invalid(text: str, what: str, pos: int, expected: str) -> InvalidFilter:
+def _invalid(text: str, what: str, pos: int | None, expected: str, cause: str | None = None) -> InvalidFilter:
     shown = text if len(text) <= 200 else text[:200] + "..."
-    return InvalidFilter(f"Invalid filter '{shown}': {what} at position {pos}. Expected: {expected}")
+    where = "" if pos is None else f" at position {pos}"
+    return InvalidFilter(
+        f"Invalid filter '{shown}': {what}{where}. Expected: {expected}", [cause] if cause else ()
+    )
 
 
 def parse_filter(text: str) -> Expr:
-    """Parse an Okta/SCIM filter into an AST, raising ``InvalidFilter`` for anything malformed."""
+    """Parse an Okta/SCIM filter into an AST, raising ``InvalidFilter`` for anything malformed or too big."""
     if len(text) > MAX_FILTER_LENGTH:
-        raise _invalid(text, "Filter too long", MAX_FILTER_LENGTH, f"at most {MAX_FILTER_LENGTH} characters")
+        raise _invalid(
+            text,
+            "Filter too long",
+            MAX_FILTER_LENGTH,
+            f"at most {MAX_FILTER_LENGTH} characters",
+            f"A filter has at most {MAX_FILTER_LENGTH} characters; this one has {len(text)}.",
+        )
     try:
         node = cast(_Node, _PARSER.parse(text))  # the inline transformer returns its own values
     except _SyntaxProblemError as exc:
-        raise _invalid(text, exc.what, exc.pos, exc.expected) from None
+        raise _invalid(text, exc.what, exc.pos, exc.expected, exc.cause) from None
     except UnexpectedInput as exc:
         raise _invalid(text, *_explain(exc, text)) from None
     except (LarkError, ValueError, RecursionError) as exc:  # belt and braces: no library error escapes
         raise _invalid(text, f"Unparsable filter ({type(exc).__name__})", 0, "attribute") from None
+    if node.comparisons > MAX_FILTER_COMPARISONS:
+        raise _invalid(
+            text,
+            f"Too many comparisons ({node.comparisons})",
+            None,
+            f"at most {MAX_FILTER_COMPARISONS} comparisons",
+            f"A filter holds at most {MAX_FILTER_COMPARISONS} comparisons (attr op value, attr pr); "
+            f"this one holds {node.comparisons}.",
+        )
     return node.expr
 
 
@@ -351,17 +442,22 @@ def format_filter(expr: Expr) -> str:
 
 def attributes(expr: Expr) -> list[str]:
     """The attribute paths ``expr`` uses, each once, in order of first appearance."""
-    found: dict[str, None] = {}
+    return list(dict.fromkeys(leaf.attr for leaf in _leaves(expr)))
+
+
+def _leaves(expr: Expr) -> list[Compare | Present]:
+    """The comparisons of ``expr``, left to right, found without recursion."""
+    found: list[Compare | Present] = []
     stack = [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, Compare | Present):
-            found.setdefault(node.attr)
+            found.append(node)
         elif isinstance(node, Not):
             stack.append(node.expr)
         else:
             stack += [node.right, node.left]  # left is popped first
-    return list(found)
+    return found
 
 
 # --- SQL -----------------------------------------------------------------------------------------------
@@ -436,13 +532,40 @@ def compare_column(column: ColumnElement[Any], op: str, value: Value) -> ColumnE
     return compare(column, value)
 
 
+def _check_cost(expr: Expr, fields: Mapping[str, Field]) -> None:
+    """Refuse ``expr`` when its comparisons cost more than ``MAX_FILTER_COST`` (unknown fields cost 0 here:
+    compiling them fails anyway)."""
+    cost = 0
+    for leaf in _leaves(expr):
+        field = fields.get(leaf.attr)
+        if field is not None:
+            cost += field.cost(leaf.op if isinstance(leaf, Compare) else "pr")
+    if cost > MAX_FILTER_COST:
+        raise InvalidSearchCriteria(
+            f"The filter is too costly: it costs {cost}, and at most {MAX_FILTER_COST} is allowed.",
+            [
+                f"A filter costs at most {MAX_FILTER_COST}; this one costs {cost}. Each comparison costs "
+                f"{_COLUMN_COST}, or {_COMPUTED_COST} on an attribute that is read from the stored event or "
+                f"through a sub-select; co, sw and ew cost {_SUBSTRING_FACTOR} times that."
+            ],
+        )
+
+
 def compile_filter(expr: Expr, fields: Mapping[str, Field]) -> ColumnElement[bool]:
-    """SQL boolean expression for ``expr``, with attribute paths resolved through ``fields``."""
+    """SQL boolean expression for ``expr``, with attribute paths resolved through ``fields``.
+
+    A filter over the cost cap (``MAX_FILTER_COST``) is refused before any SQL is built.
+    """
+    _check_cost(expr, fields)
+    return _compile(expr, fields)
+
+
+def _compile(expr: Expr, fields: Mapping[str, Field]) -> ColumnElement[bool]:
     if isinstance(expr, Compare | Present):
         return _compile_leaf(expr, fields)
     if isinstance(expr, Not):
-        return not_(compile_filter(expr.expr, fields))
+        return not_(_compile(expr.expr, fields))
     # Flat AND/OR lists rather than one nesting per operand: long chains stay shallow for the compiler.
     combine = and_ if isinstance(expr, And) else or_
-    first, *rest = (compile_filter(e, fields) for e in _chain(expr, type(expr)))
+    first, *rest = (_compile(e, fields) for e in _chain(expr, type(expr)))
     return combine(first, *rest)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from registrar.errors import ValidationFailed
 from registrar.ids import utcnow
+from registrar.params import bounded_int
 
 from .filter import Expr, parse_filter
 from .keywords import parse_keywords
@@ -59,22 +60,18 @@ def _time(params: Mapping[str, str], name: str) -> datetime | None:
     return moment
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= MAX_LIMIT:
-        raise ValidationFailed([f"limit: must be an integer between 0 and {MAX_LIMIT}"])
-    return value
+def _default_since(until: datetime) -> datetime:
+    """Seven days before ``until``, or the earliest representable time when that is earlier still."""
+    earliest = datetime.min.replace(tzinfo=UTC)
+    return until - DEFAULT_WINDOW if until - earliest >= DEFAULT_WINDOW else earliest
 
 
 def parse_query(params: Mapping[str, str]) -> LogQuery:
     """A ``LogQuery`` from the request's parameters (first value of each), or a 400 in Okta's words."""
     received = {name: params[name] for name in PARAMETER_ORDER if name in params}
-    order = (params.get("sortOrder") or "ASCENDING").upper()
+    raw_order = params.get("sortOrder") or "ASCENDING"
+    # ASCII only: upper() maps a dotless i (U+0131) to "I", which would accept "ascend\u0131ng".
+    order = raw_order.upper() if raw_order.isascii() else raw_order
     if order not in {"ASCENDING", "DESCENDING"}:
         raise ValidationFailed(["sortOrder: must be ASCENDING or DESCENDING"])
     until = _time(params, "until")
@@ -82,7 +79,7 @@ def parse_query(params: Mapping[str, str]) -> LogQuery:
     now = utcnow()
     descending = order == "DESCENDING"
     if since is None:
-        since = (until or now) - DEFAULT_WINDOW
+        since = _default_since(until or now)
     if until is not None and since > until:
         raise ValidationFailed(["since: must not be later than until"])
     raw_filter = params.get("filter")
@@ -92,7 +89,7 @@ def parse_query(params: Mapping[str, str]) -> LogQuery:
         after=params.get("after") or None,
         filter=parse_filter(raw_filter) if raw_filter and raw_filter.strip() else None,
         keywords=parse_keywords(params.get("q")),
-        limit=_limit(params.get("limit")),
+        limit=bounded_int(params.get("limit"), "limit", low=0, high=MAX_LIMIT, default=DEFAULT_LIMIT),
         descending=descending,
         params=received,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from registrar.errors import ValidationFailed
 from registrar.integrity.checkpoints import list_checkpoints
 from registrar.integrity.service import signer_for
+from registrar.params import INT64_MAX, bounded_int
 
 from ..deps import CurrentToken, ServiceDeps
 from ..responses import base_url, json_response
@@ -22,13 +22,11 @@ router = APIRouter(tags=["System Log"])
 async def list_log_checkpoints(request: Request, deps: ServiceDeps, token: CurrentToken) -> Response:
     """Signed checkpoints of the event log, oldest first, with the Ed25519 public key that signed them."""
     require_scope(token, "okta.logs.read")
-    raw_limit = request.query_params.get("limit") or "100"
-    raw_after = request.query_params.get("after") or "0"
-    if not (raw_limit.isdigit() and 1 <= int(raw_limit) <= 1000):
-        raise ValidationFailed(["limit: must be an integer between 1 and 1000"])
-    if not raw_after.isdigit():
-        raise ValidationFailed(["after: The cursor is not valid"])
-    limit, after = int(raw_limit), int(raw_after)
+    params = request.query_params
+    limit = bounded_int(params.get("limit"), "limit", low=1, high=1000, default=100)
+    after = bounded_int(
+        params.get("after"), "after", low=0, high=INT64_MAX, default=0, cause="after: The cursor is not valid"
+    )
 
     def load() -> list[dict[str, object]]:
         with deps.engine.connect().execution_options(sqlite_immediate=False) as conn:
