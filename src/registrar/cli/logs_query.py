@@ -25,7 +25,7 @@ from rich.text import Text
 
 from .client import LOGS, CliError, ExitCode, Params, RegistrarClient, json_of
 from .options import DEFAULT_URL, TokenOption, UrlOption, connect, usage
-from .output import STATUS_STYLES, badge, err_console, out_console
+from .output import STATUS_STYLES, badge, err_console, json_bytes, out_console, safe_text
 
 __all__ = ["LogPage", "event_line", "log_pages", "query_logs", "targets_of"]
 
@@ -90,17 +90,20 @@ def targets_of(event: Mapping[str, Any], *, with_ids: bool = True) -> str:
 
 
 def event_line(event: Mapping[str, Any]) -> Text:
-    """One event as one line, coloured by its outcome (SUCCESS green, FAILURE red, DENY yellow)."""
+    """One event as one line, coloured by its outcome (SUCCESS green, FAILURE red, DENY yellow).
+
+    One line whatever the event holds: its text is shown with control characters escaped (``\\n`` too).
+    """
     outcome = event.get("outcome") or {}
     result = str(outcome.get("result") or "")
     actor = (event.get("actor") or {}).get("alternateId") or ""
-    line = Text(f"{event.get('published', '')} ", style="bright_black")
+    line = Text(safe_text(f"{event.get('published', '')} "), style="bright_black")
     body = f"{result:<7} {event.get('eventType', '')} {actor}"
     if targets := targets_of(event):
         body += f" → {targets}"
     if outcome.get("reason"):
         body += f" ({outcome['reason']})"
-    line.append(body, style=STATUS_STYLES.get(result, ""))
+    line.append(safe_text(body), style=STATUS_STYLES.get(result, ""))
     return line
 
 
@@ -114,12 +117,12 @@ def _table(events: list[dict[str, Any]]) -> Table:
     for event in events:
         outcome = event.get("outcome") or {}
         table.add_row(
-            str(event.get("published", "")),
+            safe_text(event.get("published", "")),
             badge(outcome.get("result")),
-            str(event.get("eventType", "")),
-            str((event.get("actor") or {}).get("alternateId") or ""),
-            targets_of(event, with_ids=False),  # ids: --json
-            str(outcome.get("reason") or ""),
+            safe_text(event.get("eventType", "")),
+            safe_text((event.get("actor") or {}).get("alternateId") or ""),
+            safe_text(targets_of(event, with_ids=False)),  # ids: --json
+            safe_text(outcome.get("reason") or ""),
         )
     return table
 
@@ -143,7 +146,7 @@ class _EventWriter:
             self.kept.extend(events)
             return
         for event in events:
-            data = orjson.dumps(event)
+            data = json_bytes(orjson.dumps(event))
             if self.mode == "jsonl":
                 _write(data + b"\n")
             else:

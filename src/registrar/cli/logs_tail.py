@@ -27,7 +27,7 @@ from rich.console import Console
 from .client import LOGS, ApiError, CannotConnect, RegistrarClient
 from .logs_query import FilterOption, LogPage, QOption, event_line
 from .options import DEFAULT_URL, TokenOption, UrlOption, connect
-from .output import err_console, out_console
+from .output import err_console, json_bytes, out_console
 
 __all__ = ["tail"]
 
@@ -84,7 +84,7 @@ def _fetch(
 def _emit(page: LogPage, out: Console, jsonl: bool) -> None:
     for event in page.events:
         if jsonl:
-            sys.stdout.buffer.write(orjson.dumps(event) + b"\n")
+            sys.stdout.buffer.write(json_bytes(orjson.dumps(event)) + b"\n")
             sys.stdout.buffer.flush()
         else:
             out.print(event_line(event), soft_wrap=True)

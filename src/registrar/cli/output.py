@@ -1,13 +1,21 @@
 """What the HTTP commands print: Rich tables with coloured status badges, or the server's JSON verbatim.
 
 Data goes to stdout, everything else (errors, hints, progress) to stderr, so ``--json`` output pipes cleanly
-into ``jq``. A single object or page is printed exactly as the server sent it; ``--all`` joins the pages'
-``data`` into one document, ``{"data": [...]}``.
+into ``jq``. A single object or page is printed as the server sent it; ``--all`` joins the pages' ``data``
+into one document, ``{"data": [...]}``.
+
+What a server sends is not trusted to be kind to a terminal (remote MCP metadata reaches it): in tables and
+lines every control character is shown escaped (``\\x1b``, ``\\n``, ``\\u202e``: ``escape_controls``), both
+where the cell text is made and, as a net, on every segment the consoles of this module write; JSON keeps
+its bytes except that DEL and C1 characters, which JSON allows raw, are written as ``\\u`` escapes
+(``json_bytes``): the same document, still valid JSON, and nothing a terminal acts on (orjson and the
+server already escape C0).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,9 +24,19 @@ from typing import Any
 import httpx2
 import orjson
 from rich import box
-from rich.console import Console, RenderableType
+from rich.console import (
+    Console,
+    ConsoleOptions,
+    ConsoleRenderable,
+    RenderableType,
+    RenderHook,
+    RenderResult,
+)
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+
+from registrar.controls import escape_controls
 
 from .client import Params, RegistrarClient, json_of
 
@@ -29,9 +47,11 @@ __all__ = [
     "detail",
     "dig",
     "err_console",
+    "json_bytes",
     "listing",
     "out_console",
     "print_document",
+    "safe_text",
     "show",
     "show_list",
 ]
@@ -52,6 +72,47 @@ STATUS_STYLES = {
 
 PIPE_WIDTH = 200
 
+# DEL and C1 (U+0080-U+009F: UTF-8 C2 80..C2 9F), which JSON strings may carry raw.
+_RAW_CONTROLS = re.compile(rb"\x7f|\xc2[\x80-\x9f]")
+
+
+def safe_text(value: object) -> str:
+    """``value`` as text with its control characters visibly escaped: what a table cell or a line shows."""
+    return escape_controls("" if value is None else str(value))
+
+
+def json_bytes(data: bytes) -> bytes:
+    """A JSON document with raw DEL and C1 characters written as ``\\u`` escapes (same value, valid JSON)."""
+    return _RAW_CONTROLS.sub(lambda match: b"\\u%04x" % ord(match.group().decode()), data)
+
+
+class _Escaped:
+    """A renderable whose rendered text has its control characters escaped (rich's own codes kept)."""
+
+    def __init__(self, renderable: ConsoleRenderable) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.renderable, options):
+            if segment.control:
+                yield segment
+            else:
+                lines = segment.text.split("\n")
+                text = "\n".join(escape_controls(line) for line in lines)
+                yield segment if text == segment.text else Segment(text, segment.style)
+
+
+class _EscapeHook(RenderHook):
+    """The net under every print: server text that reached a renderable unescaped is escaped here."""
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        return [_Escaped(renderable) for renderable in renderables]
+
+
+def _guarded(console: Console) -> Console:
+    console.push_render_hook(_EscapeHook())
+    return console
+
 
 def out_console() -> Console:
     """A console on stdout (made per command, so it sees the terminal as it is now).
@@ -62,17 +123,17 @@ def out_console() -> Console:
     console = Console(highlight=False, markup=False)  # server data is text, never markup
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPE_WIDTH
-    return console
+    return _guarded(console)
 
 
 def err_console() -> Console:
     """A console on stderr."""
-    return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    return _guarded(Console(stderr=True, highlight=False, markup=False, soft_wrap=True))
 
 
 def badge(value: object) -> Text:
     """A status or outcome in its colour."""
-    text = "" if value is None else str(value)
+    text = safe_text(value)
     return Text(text, style=STATUS_STYLES.get(text, ""))
 
 
@@ -89,10 +150,10 @@ def _plain(value: Any) -> Text:
     if value is None or value == []:
         return Text("—", style="bright_black")
     if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
-        return Text(", ".join(str(v) for v in value))
+        return Text(safe_text(", ".join(str(v) for v in value)))
     if isinstance(value, Mapping | list):
-        return Text(orjson.dumps(value).decode())
-    return Text(str(value))
+        return Text(safe_text(orjson.dumps(value).decode()))
+    return Text(safe_text(value))
 
 
 def _cell(key: str, value: Any) -> Text:
@@ -113,11 +174,11 @@ def _flatten(obj: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, An
 
 def detail(title: str, obj: Mapping[str, Any]) -> Table:
     """One object as a two-column table of its (dotted) fields."""
-    table = Table(title=title, title_justify="left", show_header=False, box=box.SIMPLE)
+    table = Table(title=safe_text(title), title_justify="left", show_header=False, box=box.SIMPLE)
     table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key, value in _flatten(obj):
-        table.add_row(key, _cell(key, value))
+        table.add_row(safe_text(key), _cell(key, value))
     return table
 
 
@@ -132,7 +193,7 @@ class Column:
 
 def listing(title: str, columns: Sequence[Column], items: Iterable[Mapping[str, Any]]) -> Table:
     """Items as a table, statuses as badges."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=safe_text(title), title_justify="left", box=box.SIMPLE_HEAD)
     for column in columns:
         table.add_column(column.header, no_wrap=column.no_wrap, overflow="fold")
     for item in items:
@@ -141,8 +202,8 @@ def listing(title: str, columns: Sequence[Column], items: Iterable[Mapping[str, 
 
 
 def print_document(content: bytes) -> None:
-    """Write a JSON document to stdout, byte for byte, newline-terminated."""
-    data = content.rstrip(b"\n") + b"\n"
+    """Write a JSON document to stdout, newline-terminated, byte for byte but for ``json_bytes``."""
+    data = json_bytes(content.rstrip(b"\n")) + b"\n"
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a text-only stdout (an embedding application's)

@@ -1,4 +1,9 @@
-"""An event's JSON, indented and marked up for colour (keys, strings, numbers, literals), HTML-escaped."""
+"""An event's JSON, indented and marked up for colour (keys, strings, numbers, literals), HTML-escaped.
+
+Nothing invisible is shown raw: orjson escapes C0 control characters, and DEL, C1 and the bidirectional /
+line-separator format characters (which JSON allows raw) are written as ``\\uXXXX`` escapes too, so the
+view is still the event's JSON, value for value.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 import orjson
 from markupsafe import Markup, escape
 
-__all__ = ["highlight_json"]
+__all__ = ["highlight_json", "visible_json"]
 
 _TOKEN = re.compile(
     r'(?P<key>"(?:[^"\\]|\\.)*")(?=\s*:)'
@@ -17,10 +22,18 @@ _TOKEN = re.compile(
     r"|(?P<lit>\btrue\b|\bfalse\b|\bnull\b)"
 )
 
+_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_json(value: Any) -> str:
+    """``value`` as indented JSON whose every character is visible (the same value, still valid JSON)."""
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    return _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
 
 def highlight_json(value: Any) -> Markup:
     """``value`` as indented JSON in ``<span class="j-…">`` tokens; every piece of text is escaped."""
-    text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    text = visible_json(value)
     out: list[str] = []
     position = 0
     for match in _TOKEN.finditer(text):

@@ -1,9 +1,13 @@
-"""The log viewer's reads, all through the System Log API's own ``parse_query`` and ``read_page``."""
+"""The log viewer's reads, all through the System Log API's own ``parse_query`` and ``read_page``.
+
+An event's text is shown with its control characters visibly escaped (``registrar.controls``), whatever
+version wrote it: the row's fields here, its JSON in ``_jsonview``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +15,7 @@ import orjson
 from markupsafe import Markup
 from sqlalchemy import Engine
 
+from registrar.controls import escape_controls
 from registrar.errors import RegistrarError
 from registrar.ids import format_timestamp, utcnow
 from registrar.syslog.query import parse_query
@@ -92,26 +97,38 @@ class LiveBatch:
     after: str
 
 
+def _shown(value: Any) -> str:
+    return escape_controls(str(value))
+
+
+def _maybe(value: Any) -> str | None:
+    return None if value is None else _shown(value)
+
+
 def _row(body: bytes) -> EventRow:
     event = orjson.loads(body)
     actor = event.get("actor") or {}
     outcome = event.get("outcome") or {}
     transaction = event.get("transaction") or {}
     authn = event.get("authenticationContext") or {}
+    targets = [
+        replace(link, type=_shown(link.type), id=_shown(link.id), label=_shown(link.label))
+        for link in target_links(event.get("target") or [])
+    ]
     return EventRow(
-        uuid=str(event.get("uuid")),
-        published=str(event.get("published")),
-        event_type=str(event.get("eventType")),
-        display_message=str(event.get("displayMessage") or ""),
-        outcome=str(outcome.get("result") or ""),
-        reason=outcome.get("reason"),
-        severity=str(event.get("severity") or ""),
-        actor=str(actor.get("alternateId") or actor.get("displayName") or actor.get("id") or ""),
-        actor_id=str(actor.get("id") or ""),
-        client_ip=(event.get("client") or {}).get("ipAddress"),
-        transaction_id=str(transaction.get("id") or ""),
-        session_id=authn.get("externalSessionId"),
-        targets=target_links(event.get("target") or []),
+        uuid=_shown(event.get("uuid")),
+        published=_shown(event.get("published")),
+        event_type=_shown(event.get("eventType")),
+        display_message=_shown(event.get("displayMessage") or ""),
+        outcome=_shown(outcome.get("result") or ""),
+        reason=_maybe(outcome.get("reason")),
+        severity=_shown(event.get("severity") or ""),
+        actor=_shown(actor.get("alternateId") or actor.get("displayName") or actor.get("id") or ""),
+        actor_id=_shown(actor.get("id") or ""),
+        client_ip=_maybe((event.get("client") or {}).get("ipAddress")),
+        transaction_id=_shown(transaction.get("id") or ""),
+        session_id=_maybe(authn.get("externalSessionId")),
+        targets=targets,
         json=highlight_json(event),
     )
 

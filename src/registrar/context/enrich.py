@@ -13,7 +13,7 @@ from .forwarding import read_forwarding, resolve_client
 from .geo import GeoLocator, open_mmdb
 from .networks import IPAddress, NetworkSet, parse_networks
 from .request import ClientInfo, IpHop, SecurityInfo
-from .useragent import parse_user_agent
+from .useragent import MAX_USER_AGENT_LENGTH, parse_user_agent, truncate_user_agent
 from .watched import WatchedFile
 from .zones import NO_ZONE, NetworkZones
 
@@ -75,7 +75,9 @@ class Enricher:
     ) -> tuple[ClientInfo, SecurityInfo]:
         """The client and security context of a request from ``peer`` with ASGI ``headers``."""
         walk = resolve_client(read_forwarding(headers), peer, self.trusted_proxies)
-        raw_agent = next((v.decode("latin-1") for k, v in headers if k == b"user-agent"), None)
+        # Cut before decoding (one latin-1 character per byte): a huge header costs nothing downstream.
+        raw = next((v[: MAX_USER_AGENT_LENGTH + 1] for k, v in headers if k == b"user-agent"), None)
+        raw_agent = truncate_user_agent(raw.decode("latin-1")) if raw is not None else None
         agent = parse_user_agent(raw_agent)
         chain = tuple(
             IpHop(str(address), "V4" if address.version == 4 else "V6", self.geo.locate(address))

@@ -1,4 +1,10 @@
-"""User agents in Okta's vocabulary: ``browser`` (CHROME, FIREFOX, ...), ``os`` and ``client.device``."""
+"""User agents in Okta's vocabulary: ``browser`` (CHROME, FIREFOX, ...), ``os`` and ``client.device``.
+
+A ``User-Agent`` is cut to ``MAX_USER_AGENT_LENGTH`` characters before anything reads it: ua-parser's
+regular expressions never run over megabytes, its cache never holds them, and the event records the cut
+value (``client.userAgent.rawUserAgent``). Okta documents no limit of its own; real user agents stay
+well under 512 characters, so 1024 keeps every real one whole.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,11 @@ from dataclasses import dataclass
 
 from ua_parser import BestAvailableResolver, Domain, Resolver, Result, load_lazy_builtins
 
-__all__ = ["UserAgentInfo", "parse_user_agent"]
+from registrar.controls import truncate
+
+__all__ = ["MAX_USER_AGENT_LENGTH", "UserAgentInfo", "parse_user_agent", "truncate_user_agent"]
+
+MAX_USER_AGENT_LENGTH = 1024
 
 # ua-parser's family names → the upper-case browser values Okta writes. Anything else is UNKNOWN, which is
 # also what Okta records for API clients and SDKs.
@@ -85,9 +95,18 @@ def _device(result: Result, os_name: str) -> str:
     return _UNKNOWN
 
 
-@functools.lru_cache(maxsize=4096)
+def truncate_user_agent(raw: str | None) -> str | None:
+    """``raw`` cut to ``MAX_USER_AGENT_LENGTH`` characters (ending in "…" when cut)."""
+    return truncate(raw, MAX_USER_AGENT_LENGTH)
+
+
 def parse_user_agent(raw: str | None) -> UserAgentInfo:
-    """Okta's browser, OS and device for a raw ``User-Agent`` (cached: clients repeat theirs)."""
+    """Okta's browser, OS and device for a raw ``User-Agent`` (cut first; cached: clients repeat theirs)."""
+    return _parse(truncate_user_agent(raw))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(raw: str | None) -> UserAgentInfo:
     if not raw:
         return UserAgentInfo(browser="UNKNOWN", os=_UNKNOWN, device=_UNKNOWN)
     result = _resolver()(raw, Domain.ALL).complete()

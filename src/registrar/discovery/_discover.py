@@ -5,6 +5,11 @@ RFC 8414 §3.3 / SEP-2468: an unauthenticated request to the resource; the ``res
 401's ``WWW-Authenticate`` challenge, else the well-known locations; ``resource`` identical to the URL;
 then for each authorization server the ordered metadata probes and an ``issuer`` identical to the one
 listed. Every request goes through ``GuardedFetcher``.
+
+Every document is hostile until checked: the strings kept from it pass the rules of admin input
+(``registrar.domain.mcp``), the issuers listed and a challenge's ``resource_metadata`` URL carry no
+control characters, and what an error message quotes from a remote answer is escaped and cut, so that a
+``DiscoveryFailed`` cause, and the FAILURE event recording it, is clean text.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from typing import Any
 
 import orjson
 
+from registrar.controls import control_problem, escape_controls, truncate
 from registrar.domain.mcp import AuthServerMetadata, ResourceMetadata
-from registrar.domain.urls import url_problem
+from registrar.domain.urls import MAX_URL_LENGTH, url_problem
 from registrar.errors import DiscoveryFailed
 
 from ._fetch import Fetched, FetchPolicy, GuardedFetcher
@@ -77,6 +83,8 @@ def _protected_resource(fetcher: GuardedFetcher, resource_url: str) -> tuple[Res
     named = None
     if probe.status == 401:
         named = resource_metadata_from_challenge(probe.headers.get_list("www-authenticate"))
+        if named is not None and (why := control_problem(named, MAX_URL_LENGTH)):
+            raise DiscoveryFailed(f"the resource_metadata URL of the WWW-Authenticate challenge {why}")
     candidates = [named] if named else protected_resource_metadata_urls(resource_url)
     tried: list[str] = []
     for url in candidates:
@@ -91,17 +99,12 @@ def _protected_resource(fetcher: GuardedFetcher, resource_url: str) -> tuple[Res
                 f"The protected resource metadata at {url} is for {_show(resource)}, not {resource_url} "
                 "(the two must be identical)"
             )
-        return _resource_metadata(doc), _issuers(doc)
+        issuers = _issuers(doc)
+        try:
+            return ResourceMetadata.from_document(doc), issuers
+        except DiscoveryFailed as failure:
+            raise DiscoveryFailed(f"the protected resource metadata at {url}: {failure.cause}") from None
     raise DiscoveryFailed("No protected resource metadata found: " + "; ".join(tried))
-
-
-def _resource_metadata(doc: dict[str, Any]) -> ResourceMetadata:
-    name = doc.get("resource_name")
-    scopes = doc.get("scopes_supported")
-    return ResourceMetadata(
-        resource_name=name if isinstance(name, str) and name else None,
-        scopes_supported=tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else (),
-    )
 
 
 def _issuers(doc: dict[str, Any]) -> list[str]:
@@ -112,6 +115,10 @@ def _issuers(doc: dict[str, Any]) -> list[str]:
         raise DiscoveryFailed(
             "authorization_servers in the protected resource metadata must be a list of URLs"
         )
+    for index, issuer in enumerate(listed):
+        # Each issuer is quoted in messages and stored: refuse what would make those unclean.
+        if why := control_problem(issuer, MAX_URL_LENGTH):
+            raise DiscoveryFailed(f"authorization_servers[{index}] in the protected resource metadata {why}")
     issuers = list(dict.fromkeys(listed))
     if len(issuers) > MAX_AUTHORIZATION_SERVERS:
         raise DiscoveryFailed(
@@ -147,14 +154,18 @@ def _authorization_server_metadata(fetcher: GuardedFetcher, issuer: str) -> Auth
         token_endpoint = doc.get("token_endpoint")
         if not isinstance(token_endpoint, str) or url_problem(token_endpoint, allow_http=allow_http):
             raise DiscoveryFailed(f"the metadata at {url} has no usable token_endpoint")
-        return AuthServerMetadata.from_document(doc, token_endpoint)
+        try:
+            return AuthServerMetadata.from_document(doc, token_endpoint)
+        except DiscoveryFailed as failure:
+            raise DiscoveryFailed(f"the metadata at {url}: {failure.cause}") from None
     raise DiscoveryFailed("no metadata found: " + "; ".join(tried))
 
 
 def _json_object(response: Fetched) -> dict[str, Any]:
     media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise DiscoveryFailed(f"{response.url} answered {media or 'without a content type'}, not JSON")
+        shown = escape_controls(truncate(media, 100)) if media else "without a content type"
+        raise DiscoveryFailed(f"{response.url} answered {shown}, not JSON")
     try:
         doc = orjson.loads(response.body)
     except orjson.JSONDecodeError:

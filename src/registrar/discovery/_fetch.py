@@ -39,6 +39,7 @@ from typing import Self
 import httpx2
 
 from registrar.config import Settings
+from registrar.controls import escape_controls, has_controls, truncate
 from registrar.domain.urls import url_problem
 from registrar.errors import DiscoveryFailed, UnsafeDestination
 
@@ -191,6 +192,8 @@ class GuardedFetcher:
     def get(self, url: str, *, accept: str = "application/json", read_body: bool = True) -> Fetched:
         """GET ``url`` (never following a redirect); raises ``DiscoveryFailed`` / ``UnsafeDestination``."""
         why = url_problem(url, allow_http=self.policy.allow_http)
+        if why is None and has_controls(url):  # C1: url_problem refuses C0 and DEL only
+            why = "must not contain control characters"
         if why is not None:
             raise UnsafeDestination(f"{_short(url)}: {why}")
         now = time.monotonic()
@@ -255,4 +258,5 @@ def _kind(error: httpx2.HTTPError) -> str:
 
 
 def _short(url: str, limit: int = 160) -> str:
-    return url if len(url) <= limit else url[: limit - 1] + "…"
+    # Quoted in causes and events: cut, and control characters (C1 passes url_problem) escaped.
+    return escape_controls(truncate(url, limit))

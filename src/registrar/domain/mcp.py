@@ -1,5 +1,13 @@
 """MCP servers and the authorization servers discovered for them: values, request bodies, lifecycle rules.
 
+Detected metadata comes from documents an MCP server's operator writes, so it is read as hostile
+(``ResourceMetadata.from_document``, ``AuthServerMetadata.from_document``): every string kept passes the
+rules of admin input (no control characters, NUL included; a name or a list item at most 255
+characters, a URL at most 2048) and every list at most ``MAX_LIST_ITEMS`` values. A document that breaks
+one is refused whole with a ``DiscoveryFailed`` naming the member: a clean name, scope or URL never needs
+a control character, so one is a sign of a broken or hostile server, and a cleaned copy would record
+something the server never said. Members of the wrong JSON type are ignored, as before.
+
 Detected metadata has three spellings, each produced here only: the API's (``resourceName``), the
 stored JSON (the same), and the audit log's (``mcpServerResourceName`` inside a JSON string, as the
 event catalog's ``mcp_server_detected_metadata`` / ``auth_server_detected_metadata`` examples show).
@@ -12,14 +20,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from registrar.errors import Conflict
+from registrar.controls import control_problem
+from registrar.errors import Conflict, DiscoveryFailed
 
 from .inputs import ServerMetadataPatch, Url, _Body
 from .statuses import Status
+from .urls import MAX_URL_LENGTH
 
 __all__ = [
     "ID_JAG_PROFILE",
     "JWT_BEARER_GRANT",
+    "MAX_ITEM_LENGTH",
+    "MAX_LIST_ITEMS",
+    "MAX_NAME_LENGTH",
     "AuthServerMetadata",
     "McpAuthServer",
     "McpServer",
@@ -33,12 +46,42 @@ __all__ = [
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ID_JAG_PROFILE = "urn:ietf:params:oauth:grant-profile:id-jag"
 
+MAX_NAME_LENGTH = 255  # ``resource_name``: as an admin's ``displayName``
+MAX_ITEM_LENGTH = 255  # one scope, grant type, token type or grant profile: as an admin's scopes
+MAX_LIST_ITEMS = 256  # values of one list (real servers list tens; Okta's own org server ~100 scopes)
+
 
 def _strings(value: Any) -> tuple[str, ...]:
     """A JSON array of strings as a tuple; anything else (absent, malformed) as empty."""
     if not isinstance(value, list):
         return ()
     return tuple(item for item in value if isinstance(item, str))
+
+
+def _remote_text(doc: Mapping[str, Any], key: str, max_length: int) -> str | None:
+    """A string member of a remote document, checked; absent, empty or not a string: None."""
+    value = doc.get(key)
+    if not isinstance(value, str) or not value:
+        return None
+    if why := control_problem(value, max_length):
+        raise DiscoveryFailed(f"{key} {why}")
+    return value
+
+
+def _remote_strings(doc: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """The strings of a list member of a remote document, each checked (other values ignored)."""
+    value = doc.get(key)
+    if not isinstance(value, list):
+        return ()
+    if len(value) > MAX_LIST_ITEMS:
+        raise DiscoveryFailed(f"{key} lists {len(value)} values; at most {MAX_LIST_ITEMS} are accepted")
+    kept: list[str] = []
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            if why := control_problem(item, MAX_ITEM_LENGTH):
+                raise DiscoveryFailed(f"{key}[{index}] {why}")
+            kept.append(item)
+    return tuple(kept)
 
 
 def event_json(value: Mapping[str, Any]) -> str:
@@ -52,6 +95,14 @@ class ResourceMetadata:
 
     resource_name: str | None = None
     scopes_supported: tuple[str, ...] = ()
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> ResourceMetadata:
+        """The members Registrar keeps from protected-resource metadata; ``DiscoveryFailed`` if unfit."""
+        return cls(
+            resource_name=_remote_text(doc, "resource_name", MAX_NAME_LENGTH),
+            scopes_supported=_remote_strings(doc, "scopes_supported"),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The API / storage form."""
@@ -88,18 +139,19 @@ class AuthServerMetadata:
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any], token_endpoint: str) -> AuthServerMetadata:
-        """The fields Registrar keeps from a metadata document (snake_case, as published)."""
-        endpoint = doc.get("authorization_endpoint")
+        """The fields Registrar keeps from a metadata document (snake_case, as published), checked."""
+        if why := control_problem(token_endpoint, MAX_URL_LENGTH):
+            raise DiscoveryFailed(f"token_endpoint {why}")
         return cls(
             token_endpoint=token_endpoint,
-            authorization_endpoint=endpoint if isinstance(endpoint, str) else None,
-            grant_types_supported=_strings(doc.get("grant_types_supported")),
-            scopes_supported=_strings(doc.get("scopes_supported")),
-            identity_chaining_requested_token_types_supported=_strings(
-                doc.get("identity_chaining_requested_token_types_supported")
+            authorization_endpoint=_remote_text(doc, "authorization_endpoint", MAX_URL_LENGTH),
+            grant_types_supported=_remote_strings(doc, "grant_types_supported"),
+            scopes_supported=_remote_strings(doc, "scopes_supported"),
+            identity_chaining_requested_token_types_supported=_remote_strings(
+                doc, "identity_chaining_requested_token_types_supported"
             ),
-            authorization_grant_profiles_supported=_strings(
-                doc.get("authorization_grant_profiles_supported")
+            authorization_grant_profiles_supported=_remote_strings(
+                doc, "authorization_grant_profiles_supported"
             ),
         )
 

@@ -3,6 +3,16 @@
 Hot attributes are indexed columns (``eventType``, ``target.id`` through the target table, ...); the rest
 are read from the stored JSON with the engine's JSON functions. ``target.*`` and ``request.ipChain.*``
 match when any element of the array matches.
+
+On PostgreSQL the body is a ``text`` column read as ``jsonb``. ``jsonb`` refuses two escapes that JSON
+allows, ``\\u0000`` (text cannot hold NUL) and a lone surrogate; a single stored event holding one (written
+by an older version, or inserted by hand: Registrar no longer writes either) would make the cast, and
+with it every query filtering on a body attribute, fail. So a body that contains ``\\u`` at all is first
+rewritten: each such escape (one preceded by an even number of backslashes, i.e. a real escape and not
+literal text) becomes ``\\ufffd``, the replacement character the builder now stores. Bodies without
+``\\u`` (every event this version writes, unless its text has a literal backslash-u) are cast as they are,
+after one ``strpos``: measured on 200,000 events, a ``co`` filter on a body attribute costs the same as
+the plain cast (see the README's "Limits").
 """
 
 from __future__ import annotations
@@ -11,7 +21,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Boolean, Numeric, case, cast, exists, func, literal, select
+from sqlalchemy import Boolean, Numeric, case, cast, exists, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -69,12 +79,29 @@ _ALIASES = {
 }
 _TARGET_JSON = ("alternateId", "displayName")
 
+# A ``\\u0000`` or lone-surrogate escape that is an escape (an even run of backslashes before it), in
+# PostgreSQL's regular expression syntax; replaced by ``\\ufffd``, keeping the backslashes before it.
+_UNSAFE_ESCAPE = (
+    r"(?<!\\)((?:\\\\)*)"
+    r"(?:\\u0000"
+    r"|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})"
+    r"|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2})"
+)
+
+
+@cache
+def _pg_document() -> ColumnElement[Any]:
+    """The body as ``jsonb``, whatever escapes a stored body holds (see the module docstring)."""
+    safe = func.regexp_replace(_BODY, literal(_UNSAFE_ESCAPE), literal(r"\1\\ufffd"), literal_column("'gi'"))
+    text = case((func.strpos(_BODY, literal("\\u")) == 0, _BODY), else_=safe)
+    return cast(text, JSONB)
+
 
 def _json_scalar(dialect: str, path: str, kind: Kind) -> ColumnElement[Any]:
     parts = path.split(".")
     if dialect == "sqlite":
         return func.json_extract(_BODY, "$." + path)
-    text = func.jsonb_extract_path_text(cast(_BODY, JSONB), *parts)
+    text = func.jsonb_extract_path_text(_pg_document(), *parts)
     if kind == "boolean":
         return cast(text, Boolean)
     if kind == "number":
@@ -90,7 +117,7 @@ def _any_element(dialect: str, array_path: str, member: str) -> Callable[[str, A
             elements = func.json_each(_BODY, "$." + array_path).table_valued("value")
             item = func.json_extract(elements.c.value, "$." + member)
         else:
-            array = func.jsonb_extract_path(cast(_BODY, JSONB), *array_path.split("."))
+            array = func.jsonb_extract_path(_pg_document(), *array_path.split("."))
             elements = func.jsonb_array_elements(
                 case((func.jsonb_typeof(array) == "array", array), else_=cast(literal("[]"), JSONB))
             ).table_valued("value")
