@@ -86,6 +86,10 @@ class Settings:
     hook_backoff_base_seconds: float = 1.0
     hook_backoff_max_seconds: float = 300.0
     hook_pause_after_seconds: float = 86400.0  # failing this long without a success pauses a hook
+    # A delivery body is at most this many bytes (Okta's envelope included); an event too large on its own
+    # is skipped with a recorded reason. 256 KiB: four events of the 64 KiB maximum, below common caps.
+    hook_batch_bytes: int = 256 * 1024
+    hook_concurrency: int = 4  # deliveries in flight at once, per server process
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -134,4 +138,6 @@ class Settings:
             hook_pause_after_seconds=float(
                 env.get("REGISTRAR_HOOK_PAUSE_AFTER_SECONDS") or defaults.hook_pause_after_seconds
             ),
+            hook_batch_bytes=int(env.get("REGISTRAR_HOOK_BATCH_BYTES") or defaults.hook_batch_bytes),
+            hook_concurrency=int(env.get("REGISTRAR_HOOK_CONCURRENCY") or defaults.hook_concurrency),
         )

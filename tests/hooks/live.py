@@ -60,7 +60,8 @@ def register(api: httpx2.Client, count: int, prefix: str = "live") -> None:
 
 
 def logged_uuids(api: httpx2.Client) -> list[str]:
-    """Every event's uuid, in the log's (commit) order."""
-    page = api.get("/api/v1/logs", params={"since": "2000-01-01T00:00:00Z", "limit": "1000"})
+    """Every resource-server event's uuid, in the log's (commit) order (``tokens create`` writes one too)."""
+    params = {"since": "2000-01-01T00:00:00Z", "limit": "1000", "filter": 'eventType sw "resource_servers"'}
+    page = api.get("/api/v1/logs", params=params)
     page.raise_for_status()
     return [event["uuid"] for event in page.json()]

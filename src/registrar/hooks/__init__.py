@@ -1,10 +1,10 @@
 """Event hooks: Okta's ``/api/v1/eventHooks`` objects, verification, at-least-once delivery from the log."""
 
 from . import _service as service
-from ._delivery import RUN_BUDGET_SECONDS, Attempt, Clock, HookDelivery, delivery_job, wall_clock_ms
+from ._delivery import RUN_BUDGET_SECONDS, Attempt, Clock, HookDelivery, delivery_jobs, wall_clock_ms
 from ._http import USER_AGENT, hook_client
 from ._inputs import EventHookBody, ReplayBody
-from ._model import DeliveryHealth, EventHook, HookStatus, VerificationStatus
+from ._model import DeliveryHealth, EventHook, HookSkip, HookStatus, VerificationStatus
 from ._payload import CHALLENGE_HEADER, envelope
 from ._policy import DeliveryPolicy
 from ._service import HookView
@@ -20,11 +20,12 @@ __all__ = [
     "EventHook",
     "EventHookBody",
     "HookDelivery",
+    "HookSkip",
     "HookStatus",
     "HookView",
     "ReplayBody",
     "VerificationStatus",
-    "delivery_job",
+    "delivery_jobs",
     "envelope",
     "hook_client",
     "service",

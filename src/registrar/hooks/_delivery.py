@@ -1,10 +1,15 @@
 """The delivery worker: claim a batch, POST it outside any transaction, settle the outcome.
 
 Delivery is at least once: a batch is resent (with the same ``eventId``) until a receiver answers 2xx,
-however long that takes, and nothing is skipped. Between failures a hook waits an exponentially growing,
-jittered delay; failing without a single success for ``REGISTRAR_HOOK_PAUSE_AFTER_SECONDS`` pauses it until
-it is activated again. Every step of the state lives in the database, so a restart loses nothing and any
-number of workers (threads, processes, replicas) can share the work.
+however long that takes. The one exception is an event too large for the receiver (over
+``REGISTRAR_HOOK_BATCH_BYTES`` on its own, or refused with 413 when sent alone): it is skipped, and the skip
+is recorded and logged, so that one event cannot block every later one. Between failures a hook waits an
+exponentially growing, jittered delay; failing without a single success for
+``REGISTRAR_HOOK_PAUSE_AFTER_SECONDS`` pauses it until it is activated again. Every step of the state lives
+in the database, so a restart loses nothing and any number of workers (threads, processes, replicas) can
+share the work. A server process runs ``REGISTRAR_HOOK_CONCURRENCY`` workers, each its own scheduler
+thread: that many deliveries at most are in flight at once, whatever the receivers do, and none of them
+runs on a request thread.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from registrar.ids import utcnow
 from registrar.jobs import Job
 from registrar.services.deps import Deps
 
-from ._claims import Batch, Skipped, claim, settle
+from ._claims import Batch, Moved, Outcome, claim, settle
 from ._http import CallFailed, call, hook_client
+from ._model import HookSkip
 from ._payload import envelope
 from ._policy import DeliveryPolicy
 
-__all__ = ["RUN_BUDGET_SECONDS", "Attempt", "Clock", "HookDelivery", "delivery_job", "wall_clock_ms"]
+__all__ = ["RUN_BUDGET_SECONDS", "Attempt", "Clock", "HookDelivery", "delivery_jobs", "wall_clock_ms"]
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +50,12 @@ def wall_clock_ms() -> int:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What one claim came to: the events delivered, or the reason they were not."""
+    """What one claim came to: the events delivered, or the reason they were not; the events skipped."""
 
     hook_id: str
     delivered: int
     error: str | None
+    skipped: int = 0
 
 
 class HookDelivery:
@@ -81,16 +88,28 @@ class HookDelivery:
         batch = claim(self.deps.engine, self.policy, self._clock(), look_first=look_first)
         if batch is None:
             return None
-        if isinstance(batch, Skipped):
-            return Attempt(batch.hook_id, 0, None)
+        if isinstance(batch, Moved):
+            if batch.skipped is not None:
+                _log_skip(batch.hook_id, batch.skipped)
+            return Attempt(batch.hook_id, 0, None, skipped=int(batch.skipped is not None))
         try:
-            error = self._post(batch)
+            outcome = self._post(batch)
         except Exception:
             # Settle even on a bug, so the hook backs off instead of waiting for its lease to lapse.
             log.exception("event hook %s: delivery failed unexpectedly", batch.hook_id)
-            error = "an internal error stopped the delivery"
-        settled = settle(self.deps.engine, self.policy, batch, error, self._clock())
-        if settled.paused:
+            outcome = Outcome("an internal error stopped the delivery")
+        error = outcome.error
+        settled = settle(self.deps.engine, self.policy, batch, outcome, self._clock())
+        if settled.skipped is not None:
+            _log_skip(batch.hook_id, settled.skipped)
+        elif settled.narrowed_to is not None:
+            log.warning(
+                "event hook %s: the receiver refused %d bytes with HTTP 413; batches now stay under %d bytes",
+                batch.hook_id,
+                batch.size,
+                settled.narrowed_to,
+            )
+        elif settled.paused:
             log.error(
                 "event hook %s: paused after failing for %.0f s (%s); activate it to resume",
                 batch.hook_id,
@@ -100,7 +119,12 @@ class HookDelivery:
         elif settled.retry_at_ms is not None:
             wait = (settled.retry_at_ms - self._clock()) / 1000
             log.warning("event hook %s: delivery failed (%s); retrying in %.1f s", batch.hook_id, error, wait)
-        return Attempt(batch.hook_id, len(batch.bodies) if error is None else 0, error)
+        return Attempt(
+            batch.hook_id,
+            len(batch.bodies) if error is None else 0,
+            error,
+            skipped=int(settled.skipped is not None),
+        )
 
     def close(self) -> None:
         """Release the HTTP client."""
@@ -108,13 +132,13 @@ class HookDelivery:
             self._client.close()
             self._client = None
 
-    def _post(self, batch: Batch) -> str | None:
+    def _post(self, batch: Batch) -> Outcome:
         headers = [("Accept", "application/json"), ("Content-Type", "application/json"), *batch.headers]
         if batch.auth_key is not None and batch.auth_sealed is not None:
             try:
                 headers.append((batch.auth_key, self.deps.box.open(batch.auth_sealed, batch.hook_id)))
             except ValueError:
-                return "the auth header value cannot be unsealed (was REGISTRAR_SECRET_KEY changed?)"
+                return Outcome("the auth header value cannot be unsealed (was REGISTRAR_SECRET_KEY changed?)")
         body = envelope(batch.source, batch.event_id, batch.event_time_ms, batch.bodies)
         if self._client is None:
             self._client = hook_client(self.deps.settings)
@@ -128,19 +152,45 @@ class HookDelivery:
                 timeout=self.policy.timeout_seconds,
             )
         except CallFailed as failure:
-            return failure.reason
+            return Outcome(failure.reason)
         if 200 <= answer.status < 300:
-            return None
+            return Outcome()
+        if answer.status == _CONTENT_TOO_LARGE:
+            return Outcome(f"the receiver refused {batch.size} bytes with HTTP 413", too_large=True)
         if 300 <= answer.status < 400:
-            return f"the receiver answered HTTP {answer.status}; redirects are not followed"
-        return f"the receiver answered HTTP {answer.status}"
+            return Outcome(f"the receiver answered HTTP {answer.status}; redirects are not followed")
+        return Outcome(f"the receiver answered HTTP {answer.status}")
 
 
-def delivery_job(deps: Deps) -> Job:
-    """The scheduler job delivering events to hooks every ``REGISTRAR_HOOK_POLL_SECONDS``."""
-    delivery = HookDelivery(deps)
+_CONTENT_TOO_LARGE = 413
 
+
+def _log_skip(hook_id: str, skip: HookSkip) -> None:
+    log.warning(
+        "event hook %s: skipped event %s (%s, %d bytes): %s",
+        hook_id,
+        skip.event_uuid,
+        skip.event_type,
+        skip.size_bytes,
+        skip.reason,
+    )
+
+
+def delivery_jobs(deps: Deps) -> list[Job]:
+    """The scheduler jobs delivering events to hooks: ``REGISTRAR_HOOK_CONCURRENCY`` workers.
+
+    Each worker is one scheduler thread with its own HTTP client, running every
+    ``REGISTRAR_HOOK_POLL_SECONDS``; the database claims share the hooks among them (and among replicas).
+    """
+    policy = DeliveryPolicy.from_settings(deps.settings)
+    jobs: list[Job] = []
+    for number in range(policy.concurrency):
+        jobs.append(Job(f"hook-delivery-{number}", policy.poll_seconds, _runner(HookDelivery(deps))))
+    return jobs
+
+
+def _runner(delivery: HookDelivery) -> Callable[[], None]:
     def run() -> None:
         delivery.run()
 
-    return Job("hook-delivery", delivery.policy.poll_seconds, run)
+    return run

@@ -8,8 +8,13 @@ Verification and delivery both go through :func:`call`, which caps the time and 
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx2
 
@@ -62,6 +67,59 @@ def hook_client(settings: Settings) -> httpx2.Client:
     )
 
 
+class _Watchdog:
+    """Cuts a request's connection when its time is up, in whatever phase the request is.
+
+    ``httpx2`` timeouts bound each socket operation, not the request: a receiver that trickles its status
+    line or body one byte at a time never trips them. The watchdog keeps a duplicate of the connection's
+    socket (from the public ``trace`` extension) and shuts it down at the deadline, which wakes the blocked
+    read with an error. The duplicate is closed afterwards, so a reused descriptor is never touched.
+    """
+
+    def __init__(self, seconds: float):
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """The ``trace`` request extension: take hold of the socket once it is connected."""
+        if not event.endswith("connect_tcp.complete"):
+            return
+        stream = info.get("return_value")
+        raw = None if stream is None else stream.get_extra_info("socket")
+        if not isinstance(raw, socket.socket):
+            return
+        with self._lock:
+            if self._socket is None:
+                self._socket = raw.dup()
+                if self.fired:
+                    self._shutdown()
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._socket is not None:
+                self._shutdown()
+
+    def _shutdown(self) -> None:
+        assert self._socket is not None
+        with contextlib.suppress(OSError):  # already closed by the other side: nothing left to cut
+            self._socket.shutdown(socket.SHUT_RDWR)
+
+
 def call(
     client: httpx2.Client,
     method: str,
@@ -72,24 +130,34 @@ def call(
     content: bytes | None = None,
     read_body: bool = False,
 ) -> Answer:
-    """Send one request; raises :class:`CallFailed` when there is no answer (refused, unreachable, slow)."""
+    """Send one request; raises :class:`CallFailed` when there is no answer (refused, unreachable, slow).
+
+    The whole exchange, from connecting to the last byte read, ends within ``timeout`` seconds.
+    """
     deadline = time.monotonic() + timeout
+    slow = f"no answer within {timeout:g} s"
     try:
         request = client.build_request(method, url, headers=headers, content=content)
     except httpx2.InvalidURL:
         raise CallFailed("the uri is not a valid URL") from None
-    try:
-        response = client.send(request, stream=True)
-    except DiscoveryFailed as error:  # the guard refused the destination, or the name did not resolve
-        raise CallFailed(error.cause) from None
-    except httpx2.TimeoutException:
-        raise CallFailed(f"no answer within {timeout:g} s") from None
-    except httpx2.HTTPError as error:
-        raise CallFailed(_kind(error)) from None
-    try:
-        body = _read(response, deadline) if read_body else b""
-    finally:
-        response.close()
+    with _Watchdog(timeout) as watchdog:
+        request.extensions["trace"] = watchdog.trace
+        try:
+            response = client.send(request, stream=True)
+        except DiscoveryFailed as error:  # the guard refused the destination, or the name did not resolve
+            raise CallFailed(error.cause) from None
+        except httpx2.TimeoutException:
+            raise CallFailed(slow) from None
+        except httpx2.HTTPError as error:
+            raise CallFailed(slow if watchdog.fired else _kind(error)) from None
+        try:
+            body = _read(response, deadline) if read_body else b""
+        except CallFailed:
+            if watchdog.fired:
+                raise CallFailed("the response took too long") from None
+            raise
+        finally:
+            response.close()
     return Answer(response.status_code, body)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["DeliveryHealth", "EventHook", "HookSpec", "HookStatus", "VerificationStatus"]
+__all__ = ["DeliveryHealth", "EventHook", "HookSkip", "HookSpec", "HookStatus", "VerificationStatus"]
 
 
 class HookStatus(StrEnum):
@@ -67,3 +67,17 @@ class DeliveryHealth:
     failing_since_ms: int | None
     next_attempt_ms: int
     paused_ms: int | None
+    skipped: int  # events skipped as too large for the receiver (see ``HookSkip``)
+
+
+@dataclass(frozen=True, slots=True)
+class HookSkip:
+    """An event a hook did not deliver because it was too large for its receiver, and why."""
+
+    pk: int
+    seq: int
+    event_uuid: str
+    event_type: str
+    size_bytes: int  # the event's stored bytes
+    reason: str
+    skipped_ms: int

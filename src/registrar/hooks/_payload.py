@@ -9,7 +9,7 @@ import orjson
 
 from registrar.ids import format_timestamp
 
-__all__ = ["CHALLENGE_HEADER", "envelope"]
+__all__ = ["CHALLENGE_HEADER", "envelope", "envelope_size"]
 
 CHALLENGE_HEADER = "x-okta-verification-challenge"
 
@@ -36,3 +36,13 @@ def envelope(source: str, event_id: str, event_time_ms: int, events: Sequence[by
         }
     )
     return b"".join((head[:-1], b',"data":{"events":[', b",".join(events), b"]},", tail[1:]))
+
+
+# Every delivery's ``eventId`` is a UUID and its ``eventTime`` has a fixed width: only ``source`` varies.
+_SAMPLE_EVENT_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def envelope_size(source: str, event_sizes: Sequence[int]) -> int:
+    """The length in bytes of :func:`envelope` around events of ``event_sizes`` bytes, without building it."""
+    empty = len(envelope(source, _SAMPLE_EVENT_ID, 0, ()))
+    return empty + sum(event_sizes) + max(len(event_sizes) - 1, 0)

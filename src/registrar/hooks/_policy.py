@@ -1,4 +1,4 @@
-"""The delivery policy: cadence, batch size, timeout, the lease, exponential backoff and the auto-pause."""
+"""The delivery policy: cadence, batch size and bytes, timeout, concurrency, lease, backoff, auto-pause."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from registrar.config import Settings
 
-__all__ = ["MAX_BATCH_SIZE", "DeliveryPolicy"]
+__all__ = ["MAX_BATCH_SIZE", "MIN_BATCH_BYTES", "DeliveryPolicy"]
 
 MAX_BATCH_SIZE = 1000
+# Room for Okta's envelope (about 300 bytes with a long ``source``) and one small event.
+MIN_BATCH_BYTES = 1024
+MAX_CONCURRENCY = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,8 @@ class DeliveryPolicy:
 
     poll_seconds: float = 1.0
     batch_size: int = 100
+    batch_bytes: int = 256 * 1024
+    concurrency: int = 4
     timeout_seconds: float = 10.0
     backoff_base_seconds: float = 1.0
     backoff_max_seconds: float = 300.0
@@ -26,6 +31,10 @@ class DeliveryPolicy:
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             raise ValueError(f"REGISTRAR_HOOK_BATCH_SIZE must be between 1 and {MAX_BATCH_SIZE}")
+        if self.batch_bytes < MIN_BATCH_BYTES:
+            raise ValueError(f"REGISTRAR_HOOK_BATCH_BYTES must be at least {MIN_BATCH_BYTES}")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"REGISTRAR_HOOK_CONCURRENCY must be between 1 and {MAX_CONCURRENCY}")
         for name in ("poll_seconds", "timeout_seconds", "backoff_base_seconds", "backoff_max_seconds"):
             if not getattr(self, name) > 0:
                 raise ValueError(
@@ -40,6 +49,8 @@ class DeliveryPolicy:
         return cls(
             poll_seconds=settings.hook_poll_seconds,
             batch_size=settings.hook_batch_size,
+            batch_bytes=settings.hook_batch_bytes,
+            concurrency=settings.hook_concurrency,
             timeout_seconds=settings.hook_timeout_seconds,
             backoff_base_seconds=settings.hook_backoff_base_seconds,
             backoff_max_seconds=settings.hook_backoff_max_seconds,

@@ -4,6 +4,10 @@ A hook's position in the log is set when it is created and afterwards moves only
 replay. While a hook cannot receive (INACTIVE, UNVERIFIED or paused) its events wait, visible as its
 backlog, and go out once it can again: an outbox loses nothing. To skip them, replay from ``since`` now.
 These operations are not among the 19 audited types, so they write no LogEvent.
+
+Events committed before a hook was created are history: only a caller who may read the log
+(``okta.logs.read``) can have a hook deliver them. A replay needs that scope (the route checks it), and so
+does redirecting a hook (a new URI or new event types) whose position a replay has put in that history.
 """
 
 from __future__ import annotations
@@ -16,17 +20,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from registrar.errors import Conflict, NotFound, ValidationFailed
+from registrar.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from registrar.ids import EVENT_HOOK, new_id
 from registrar.services.deps import Deps
-from registrar.store.schema import log_events, log_head
+from registrar.store.repositories import decode_cursor, encode_cursor
+from registrar.store.schema import event_hook_deliveries, log_events, log_head
 from registrar.syslog.cursor import Cursor
 
 from . import _store as store
 from ._delivery import wall_clock_ms
 from ._http import hook_client
 from ._inputs import parse_hook_body, parse_replay_body
-from ._model import DeliveryHealth, EventHook, HookSpec, HookStatus, VerificationStatus
+from ._model import DeliveryHealth, EventHook, HookSkip, HookSpec, HookStatus, VerificationStatus
 from ._verify import verify_endpoint
 
 __all__ = [
@@ -39,14 +44,25 @@ __all__ = [
     "list_all",
     "replace_hook",
     "replay",
+    "skips",
     "verify",
 ]
 
 KIND = "EventHook"
 DELETE_ACTIVE_REASON = "Cannot delete an event hook in ACTIVE status. Deactivate it first."
 _NOTHING_PENDING = {"pending_upto_seq": None, "pending_event_id": None, "pending_event_time_ms": None}
-# Activation also resumes a paused hook: its failure streak starts over and it is due at once.
-_RESUMED: dict[str, Any] = {"paused_ms": None, "consecutive_failures": 0, "failing_since_ms": None}
+# Activation also resumes a paused hook: its failure streak starts over and it is due at once, and the body
+# size its receiver refused is forgotten (the receiver may have been reconfigured meanwhile).
+_RESUMED: dict[str, Any] = {
+    "paused_ms": None,
+    "consecutive_failures": 0,
+    "failing_since_ms": None,
+    "body_limit_bytes": None,
+}
+REDIRECT_HISTORY_REASON = (
+    "A replay put this hook's position before its creation: changing its URI or event types while that "
+    "history is undelivered requires the okta.logs.read scope."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +138,18 @@ def get(deps: Deps, hook_id: str) -> HookView:
         return _view(conn, _load(conn, hook_id))
 
 
-def replace_hook(deps: Deps, hook_id: str, body: bytes) -> HookView:
-    """Replace a hook's name, description, events and channel; a new URI must be verified again."""
+def replace_hook(deps: Deps, hook_id: str, body: bytes, *, may_read_logs: bool) -> HookView:
+    """Replace a hook's name, description, events and channel; a new URI must be verified again.
+
+    Without ``may_read_logs`` a hook whose undelivered events reach back before its creation (a replay put
+    them there) keeps its URI and event types: 403 otherwise, so history goes only where a log reader sent it.
+    """
     spec = parse_hook_body(body, allow_http=deps.settings.discovery_allow_http)
     with deps.engine.begin() as conn:
         hook = _load(conn, hook_id, for_update=True)
+        redirected = spec.uri != hook.uri or spec.event_types != hook.event_types
+        if redirected and not may_read_logs and _in_history(conn, hook_id):
+            raise PermissionDenied(causes=[REDIRECT_HISTORY_REASON], reason=REDIRECT_HISTORY_REASON)
         sealed = _sealed_value(deps, hook_id, spec, store.sealed_auth(conn, hook_id))
         verification = hook.verification_status if spec.uri == hook.uri else VerificationStatus.UNVERIFIED
         updated = replace(
@@ -144,7 +167,15 @@ def replace_hook(deps: Deps, hook_id: str, body: bytes) -> HookView:
         if updated.event_types != hook.event_types:
             # A pending batch was cut for the old subscription: cut the next one afresh.
             store.update_delivery(conn, hook_id, _NOTHING_PENDING)
+        if updated.uri != hook.uri:
+            store.update_delivery(conn, hook_id, {"body_limit_bytes": None})  # learned from another receiver
         return _view(conn, updated)
+
+
+def _in_history(conn: Connection, hook_id: str) -> bool:
+    d = event_hook_deliveries.c
+    row = conn.execute(select(d.cursor_seq, d.origin_seq).where(d.hook_id == hook_id)).one()
+    return int(row.cursor_seq) < int(row.origin_seq)
 
 
 def delete(deps: Deps, hook_id: str) -> None:
@@ -223,3 +254,13 @@ def replay(deps: Deps, hook_id: str, body: bytes) -> HookView:
             conn, hook_id, {**_NOTHING_PENDING, "cursor_seq": position, "next_attempt_ms": wall_clock_ms()}
         )
         return _view(conn, _load(conn, hook_id))
+
+
+def skips(deps: Deps, hook_id: str, *, limit: int, after: str | None) -> tuple[list[HookSkip], str | None]:
+    """A page of the events ``hook_id`` skipped as too large, oldest first, and the next page's cursor."""
+    after_pk = 0 if after is None else decode_cursor(after)
+    with _reading(deps) as conn:
+        _load(conn, hook_id)
+        found = store.list_skips(conn, hook_id, after_pk=after_pk, limit=limit + 1)
+    page = found[:limit]
+    return page, encode_cursor(page[-1].pk) if len(found) > limit else None

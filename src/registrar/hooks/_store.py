@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import LargeBinary, cast, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql.elements import ColumnElement
 
-from registrar.store.schema import event_hook_deliveries, event_hooks, log_events, log_head
+from registrar.store.schema import event_hook_deliveries, event_hook_skips, event_hooks, log_events, log_head
 
-from ._model import DeliveryHealth, EventHook
+from ._model import DeliveryHealth, EventHook, HookSkip
 
 __all__ = [
     "backlog",
@@ -22,6 +23,9 @@ __all__ = [
     "hook_row",
     "insert_hook",
     "list_hooks",
+    "list_skips",
+    "octets",
+    "record_skip",
     "sealed_auth",
     "update_delivery",
     "update_hook",
@@ -74,11 +78,18 @@ _HOOK_COLUMNS = [c for c in event_hooks.c if c.name not in {"pk", "auth_value_se
 
 
 def insert_hook(conn: Connection, hook: EventHook, sealed: bytes | None, *, cursor_seq: int) -> None:
-    """Store a new hook whose position is ``cursor_seq`` (it receives the events committed after it)."""
+    """Store a new hook whose position is ``cursor_seq`` (it receives the events committed after it).
+
+    That position is also the hook's origin: what lies at or below it is history (see ``origin_seq``).
+    """
     conn.execute(insert(event_hooks).values(**hook_row(hook), auth_value_sealed=sealed))
     conn.execute(
         insert(event_hook_deliveries).values(
-            hook_id=hook.id, cursor_seq=cursor_seq, next_attempt_ms=hook.created_ms, consecutive_failures=0
+            hook_id=hook.id,
+            cursor_seq=cursor_seq,
+            origin_seq=cursor_seq,
+            next_attempt_ms=hook.created_ms,
+            consecutive_failures=0,
         )
     )
 
@@ -116,7 +127,8 @@ def update_delivery(conn: Connection, hook_id: str, values: dict[str, Any]) -> N
 
 
 def delete_hook(conn: Connection, hook_id: str) -> None:
-    """Remove a hook and its delivery row."""
+    """Remove a hook, its delivery row and its skip records."""
+    conn.execute(delete(event_hook_skips).where(event_hook_skips.c.hook_id == hook_id))
     conn.execute(delete(event_hook_deliveries).where(event_hook_deliveries.c.hook_id == hook_id))
     conn.execute(delete(event_hooks).where(event_hooks.c.id == hook_id))
 
@@ -144,4 +156,67 @@ def health(conn: Connection, hook: EventHook) -> DeliveryHealth:
         failing_since_ms=row.failing_since_ms,
         next_attempt_ms=int(row.next_attempt_ms),
         paused_ms=row.paused_ms,
+        skipped=_skip_count(conn, hook.id),
     )
+
+
+_S = event_hook_skips.c
+
+
+def _skip_count(conn: Connection, hook_id: str) -> int:
+    return int(conn.execute(select(func.count()).where(_S.hook_id == hook_id)).scalar_one())
+
+
+def record_skip(conn: Connection, hook_id: str, seq: int, reason: str, now_ms: int) -> HookSkip:
+    """Record that ``hook_id`` skipped the event at ``seq`` because of ``reason``; returns the record."""
+    event = conn.execute(
+        select(log_events.c.uuid, log_events.c.event_type, octets(conn).label("size")).where(
+            log_events.c.seq == seq
+        )
+    ).one()
+    size = int(event.size)
+    values = {
+        "hook_id": hook_id,
+        "seq": seq,
+        "event_uuid": event.uuid,
+        "event_type": event.event_type,
+        "size_bytes": size,
+        "reason": reason,
+        "skipped_ms": now_ms,
+    }
+    pk = conn.execute(insert(event_hook_skips).values(**values).returning(_S.pk)).scalar_one()
+    return HookSkip(
+        pk=int(pk),
+        seq=seq,
+        event_uuid=event.uuid,
+        event_type=event.event_type,
+        size_bytes=size,
+        reason=reason,
+        skipped_ms=now_ms,
+    )
+
+
+def list_skips(conn: Connection, hook_id: str, *, after_pk: int, limit: int) -> list[HookSkip]:
+    """The skips of ``hook_id`` recorded after ``after_pk``, oldest first, at most ``limit``."""
+    rows = conn.execute(
+        select(event_hook_skips).where(_S.hook_id == hook_id, _S.pk > after_pk).order_by(_S.pk).limit(limit)
+    )
+    return [
+        HookSkip(
+            pk=int(row.pk),
+            seq=int(row.seq),
+            event_uuid=row.event_uuid,
+            event_type=row.event_type,
+            size_bytes=int(row.size_bytes),
+            reason=row.reason,
+            skipped_ms=int(row.skipped_ms),
+        )
+        for row in rows
+    ]
+
+
+def octets(conn: Connection) -> ColumnElement[int]:
+    """The byte length of an event's stored text (UTF-8), computed by the database."""
+    if conn.dialect.name == "sqlite":
+        return func.length(cast(log_events.c.body, LargeBinary))
+    return func.octet_length(log_events.c.body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registrar.hooks import delivery_job
+from registrar.hooks import delivery_jobs
 from registrar.integrity.service import checkpoint_now, purge_now
 from registrar.services.deps import Deps
 
@@ -31,7 +31,7 @@ def build_jobs(deps: Deps) -> list[Job]:
     jobs: list[Job] = [
         Job("checkpoint", settings.checkpoint_interval_seconds, checkpoint),
         Job("purge", settings.purge_interval_seconds, retention, delay=30),
-        delivery_job(deps),
+        *delivery_jobs(deps),
     ]
     if settings.mcp_refresh_seconds > 0:
         # Look for due servers every minute (or more often for short intervals); claims pace each server.

@@ -29,6 +29,7 @@ __all__ = [
     "client_auth_settings",
     "console_sessions",
     "event_hook_deliveries",
+    "event_hook_skips",
     "event_hooks",
     "installation",
     "log_checkpoints",
@@ -312,4 +313,26 @@ job_claims = Table(
     Column("job", String(64), primary_key=True),
     Column("object_id", String(64), primary_key=True),
     Column("claimed_ms", BigInteger, nullable=False),
+)
+
+# Event hook bounds (migration 0012), appended like ``password_hash`` above. ``body_limit_bytes``: the largest
+# body the receiver is known to take (learned from its 413s; NULL: only REGISTRAR_HOOK_BATCH_BYTES applies).
+# ``origin_seq``: the log head when the hook was created; what lies at or below it is history.
+event_hook_deliveries.append_column(Column("body_limit_bytes", BigInteger))
+event_hook_deliveries.append_column(Column("origin_seq", BigInteger, nullable=False, server_default="0"))
+
+# Events a hook skipped because they were too large for it (over the byte cap on their own, or refused with
+# 413 when sent alone): one row per skip, so a skip is never silent.
+event_hook_skips = Table(
+    "event_hook_skips",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("hook_id", String(20), ForeignKey("event_hooks.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("event_uuid", String(36), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("skipped_ms", BigInteger, nullable=False),
+    Index("ix_event_hook_skips_hook_id_pk", "hook_id", "pk"),
 )

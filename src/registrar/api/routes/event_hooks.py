@@ -1,19 +1,27 @@
-"""``/api/v1/eventHooks``: Okta's event hook API, plus each hook's delivery health and a replay."""
+"""``/api/v1/eventHooks``: Okta's event hook API, plus each hook's delivery health, its skips and a replay.
+
+Okta's ``EventHook`` shape is kept member for member; what Okta has no field for lives under the one
+non-Okta member ``delivery`` (the okta SDK and the other clients we test ignore members they do not know),
+and the list of skipped events, which grows without bound, is a sub-resource of its own
+(``GET /api/v1/eventHooks/{id}/skips``) rather than part of every hook read.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from registrar.hooks import EventHookBody, HookStatus, HookView, ReplayBody
+from registrar.errors import PermissionDenied
+from registrar.hooks import EventHookBody, HookSkip, HookStatus, HookView, ReplayBody
 from registrar.hooks import service as svc
 from registrar.ids import format_timestamp
 
 from ..deps import CurrentToken, ServiceDeps, body_schema
-from ..responses import base_url, json_response
+from ..responses import base_url, json_response, list_response, page_params
 from ..security import require_scope
 
 __all__ = ["EVENT_HOOKS", "event_hook_json", "router"]
@@ -23,6 +31,8 @@ router = APIRouter(prefix=EVENT_HOOKS, tags=["Event hooks"])
 
 _READ = ("okta.eventHooks.read", "okta.eventHooks.manage")
 _MANAGE = "okta.eventHooks.manage"
+_READ_LOGS = "okta.logs.read"
+REPLAY_NEEDS_LOGS = "Replaying history into an event hook also requires the okta.logs.read scope."
 
 
 def _inlined_body(model: type[Any]) -> dict[str, Any]:
@@ -67,6 +77,7 @@ def event_hook_json(view: HookView, base: str) -> dict[str, Any]:
     if hook.status != HookStatus.ACTIVE or paused:
         links["activate"] = _link(f"{self_url}/lifecycle/activate", "POST")
     links["replay"] = _link(f"{self_url}/lifecycle/replay", "POST")
+    links["skips"] = _link(f"{self_url}/skips", "GET")
     auth = None if hook.auth_key is None else {"type": "HEADER", "key": hook.auth_key}
     return {
         "id": hook.id,
@@ -98,6 +109,7 @@ def event_hook_json(view: HookView, base: str) -> dict[str, Any]:
             "lastSuccess": _ts(health.last_success_ms),
             "lastError": health.last_error,
             "lastErrorAt": _ts(health.last_error_ms),
+            "skipped": health.skipped,
         },
         "_links": links,
     }
@@ -135,7 +147,8 @@ async def replace_event_hook(
     """Replace an event hook; an omitted ``authScheme.value`` keeps the stored one."""
     require_scope(token, _MANAGE)
     body = await request.body()
-    view = await run_in_threadpool(svc.replace_hook, deps, hook_id, body)
+    may_read_logs = _READ_LOGS in token.scopes
+    view = await run_in_threadpool(svc.replace_hook, deps, hook_id, body, may_read_logs=may_read_logs)
     return json_response(event_hook_json(view, base_url(request)))
 
 
@@ -162,18 +175,57 @@ def deactivate_event_hook(request: Request, hook_id: str, deps: ServiceDeps, tok
 
 
 @router.post("/{hook_id}/lifecycle/verify")
-def verify_event_hook(request: Request, hook_id: str, deps: ServiceDeps, token: CurrentToken) -> Response:
+async def verify_event_hook(
+    request: Request, hook_id: str, deps: ServiceDeps, token: CurrentToken
+) -> Response:
     """Verify an event hook: one GET carrying ``x-okta-verification-challenge``, which must be echoed."""
     require_scope(token, _MANAGE)
-    return json_response(event_hook_json(svc.verify(deps, hook_id), base_url(request)))
+    # Verifications wait for one of their own threads (asynchronously), never for a request thread: hanging
+    # receivers hold at most REGISTRAR_HOOK_CONCURRENCY threads, each for at most the hook timeout.
+    limiter = _verifications(request, deps.settings.hook_concurrency)
+    view = await anyio.to_thread.run_sync(svc.verify, deps, hook_id, limiter=limiter)
+    return json_response(event_hook_json(view, base_url(request)))
+
+
+def _verifications(request: Request, size: int) -> anyio.CapacityLimiter:
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "hook_verifications", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(size)
+        state.hook_verifications = limiter
+    return limiter
+
+
+def _skip_json(skip: HookSkip) -> dict[str, Any]:
+    return {
+        "eventUuid": skip.event_uuid,
+        "eventType": skip.event_type,
+        "size": skip.size_bytes,
+        "reason": skip.reason,
+        "skipped": _ts(skip.skipped_ms),
+    }
+
+
+@router.get("/{hook_id}/skips")
+def list_event_hook_skips(request: Request, hook_id: str, deps: ServiceDeps, token: CurrentToken) -> Response:
+    """The events the hook skipped as too large for its receiver, with the reason, oldest first."""
+    require_scope(token, *_READ)
+    limit, after = page_params(request)
+    items, next_cursor = svc.skips(deps, hook_id, limit=limit, after=after)
+    return list_response(request, items, next_cursor, _skip_json)
 
 
 @router.post("/{hook_id}/lifecycle/replay", openapi_extra=_inlined_body(ReplayBody))
 async def replay_event_hook(
     request: Request, hook_id: str, deps: ServiceDeps, token: CurrentToken
 ) -> Response:
-    """Move an event hook's position to ``after`` (a System Log cursor) or ``since`` (a time)."""
+    """Move an event hook's position to ``after`` (a System Log cursor) or ``since`` (a time).
+
+    It sends the log's history to the hook's receiver, so it needs ``okta.logs.read`` as well.
+    """
     require_scope(token, _MANAGE)
+    if _READ_LOGS not in token.scopes:
+        raise PermissionDenied(causes=[REPLAY_NEEDS_LOGS], reason=REPLAY_NEEDS_LOGS)
     body = await request.body()
     view = await run_in_threadpool(svc.replay, deps, hook_id, body)
     return json_response(event_hook_json(view, base_url(request)))

@@ -1,4 +1,4 @@
-"""Events an event hook skipped, with the reason (too large for the receiver).
+"""Events an event hook skipped, with the reason (too large for the receiver); what a hook's delivery learned.
 
 Revision ID: 0012
 Revises: 0011
@@ -7,6 +7,9 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
@@ -14,8 +17,43 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("event_hook_deliveries") as batch:
+        # The largest body the receiver is known to accept, learned from its 413s (NULL: nothing learned).
+        batch.add_column(sa.Column("body_limit_bytes", sa.BigInteger(), nullable=True))
+        # The log head when the hook was created: events at or below it are history, replayed only by a
+        # caller who may read the log.
+        batch.add_column(sa.Column("origin_seq", sa.BigInteger(), nullable=False, server_default="0"))
+    # Existing hooks: the newest event published no later than the hook's creation.
+    op.execute(
+        "UPDATE event_hook_deliveries SET origin_seq = COALESCE(("
+        " SELECT MAX(log_events.seq) FROM log_events, event_hooks"
+        " WHERE event_hooks.id = event_hook_deliveries.hook_id"
+        " AND log_events.published_ms <= event_hooks.created_ms), 0)"
+    )
+    op.create_table(
+        "event_hook_skips",
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True),
+        sa.Column("hook_id", sa.String(length=20), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("event_uuid", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=128), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("skipped_ms", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hook_id"],
+            ["event_hooks.id"],
+            name=op.f("fk_event_hook_skips_hook_id_event_hooks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_event_hook_skips")),
+    )
+    op.create_index("ix_event_hook_skips_hook_id_pk", "event_hook_skips", ["hook_id", "pk"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_event_hook_skips_hook_id_pk", table_name="event_hook_skips")
+    op.drop_table("event_hook_skips")
+    with op.batch_alter_table("event_hook_deliveries") as batch:
+        batch.drop_column("origin_seq")
+        batch.drop_column("body_limit_bytes")
