@@ -86,6 +86,12 @@ class Settings:
     hook_backoff_base_seconds: float = 1.0
     hook_backoff_max_seconds: float = 300.0
     hook_pause_after_seconds: float = 86400.0  # failing this long without a success pauses a hook
+    # Console sign-in throttling (registrar.console): failed sign-ins allowed per account / per client
+    # address within a sliding window; one more gets 429 and a LOCKED_OUT ``user.session.start`` event.
+    signin_account_failures: int = 5
+    signin_account_window_seconds: float = 900.0
+    signin_address_failures: int = 20
+    signin_address_window_seconds: float = 60.0
     # A delivery body is at most this many bytes (Okta's envelope included); an event too large on its own
     # is skipped with a recorded reason. 256 KiB: four events of the 64 KiB maximum, below common caps.
     hook_batch_bytes: int = 256 * 1024
@@ -137,6 +143,18 @@ class Settings:
             ),
             hook_pause_after_seconds=float(
                 env.get("REGISTRAR_HOOK_PAUSE_AFTER_SECONDS") or defaults.hook_pause_after_seconds
+            ),
+            signin_account_failures=int(
+                env.get("REGISTRAR_SIGNIN_ACCOUNT_FAILURES") or defaults.signin_account_failures
+            ),
+            signin_account_window_seconds=float(
+                env.get("REGISTRAR_SIGNIN_ACCOUNT_WINDOW_SECONDS") or defaults.signin_account_window_seconds
+            ),
+            signin_address_failures=int(
+                env.get("REGISTRAR_SIGNIN_ADDRESS_FAILURES") or defaults.signin_address_failures
+            ),
+            signin_address_window_seconds=float(
+                env.get("REGISTRAR_SIGNIN_ADDRESS_WINDOW_SECONDS") or defaults.signin_address_window_seconds
             ),
             hook_batch_bytes=int(env.get("REGISTRAR_HOOK_BATCH_BYTES") or defaults.hook_batch_bytes),
             hook_concurrency=int(env.get("REGISTRAR_HOOK_CONCURRENCY") or defaults.hook_concurrency),

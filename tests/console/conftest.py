@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,11 @@ def console(client: TestClient, console_user: User) -> Console:
     response = browser.login()
     assert response.status_code == 303, response.text
     return browser
+
+
+def registry_events(events: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The events of registry operations: the ``user.session.*`` of signing in and out left out."""
+    return [event for event in events() if event["eventType"].startswith("resource_servers.")]
 
 
 def session_ids(engine: Engine) -> list[str]:

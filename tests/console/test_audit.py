@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from registrar.domain.entities import User
 
 from ..conftest import CLIENT_ADDRESS, MakeToken
-from .conftest import Console, session_ids
+from .conftest import Console, registry_events, session_ids
 
 Events = Callable[[], list[dict[str, Any]]]
 _AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -38,7 +38,7 @@ def test_console_registration_writes_the_api_event_with_the_console_session(
         headers={"User-Agent": _AGENT},
     )
     assert response.status_code == 303
-    by_api, by_console = events()
+    by_api, by_console = registry_events(events)
     assert by_console["eventType"] == by_api["eventType"] == "resource_servers.api_server.register"
     assert (
         by_console["actor"]
@@ -114,7 +114,7 @@ def test_lifecycle_from_the_console(console: Console, events: Events) -> None:
     assert "Server must be deactivated first." in refused.text
     assert console.post(f"{server_path}/deactivate").status_code == 303
     assert console.post(f"{server_path}/delete").headers["location"] == "/api-servers?notice=deleted"
-    assert [(e["eventType"].rsplit(".", 1)[-1], e["outcome"]["result"]) for e in events()] == [
+    assert [(e["eventType"].rsplit(".", 1)[-1], e["outcome"]["result"]) for e in registry_events(events)] == [
         ("register", "SUCCESS"),
         ("activate", "SUCCESS"),
         ("delete", "FAILURE"),

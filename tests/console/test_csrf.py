@@ -36,7 +36,7 @@ from ..api.test_api_auth_servers import add as add_auth_server
 from ..api.test_api_servers import register as register_api_server
 from ..api.test_client_auth_settings import create as create_settings
 from ..discovery.servers import sdk_authorization_server, sdk_mcp_server
-from .conftest import Console
+from .conftest import Console, registry_events
 
 Events = Callable[[], list[dict[str, Any]]]
 _FORM = {"resourceUrl": "https://api.example.com/", "displayName": "Payments"}
@@ -212,4 +212,4 @@ def test_the_header_form_of_the_token_is_accepted(console: Console, events: Even
         "/api-servers/new", data=_FORM, headers={"X-CSRF-Token": console.csrf()}, follow_redirects=False
     )
     assert response.status_code == 303
-    assert [e["eventType"] for e in events()] == ["resource_servers.api_server.register"]
+    assert [e["eventType"] for e in registry_events(events)] == ["resource_servers.api_server.register"]

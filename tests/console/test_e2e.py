@@ -102,7 +102,7 @@ def test_an_administrator_registers_activates_and_audits_an_mcp_server(server: L
             page.get_by_label("Password", exact=True).fill(PASSWORD)
             page.get_by_role("button", name="Sign in", exact=True).click()
             expect(page).to_have_url(f"{server.url}/system-log")
-            expect(page.get_by_text("Sam Sec")).to_be_visible()
+            expect(page.locator(".whoami-name")).to_have_text("Sam Sec")
 
             # Register the MCP server: discovery finds its authorization server.
             page.get_by_role("link", name="MCP servers").click()

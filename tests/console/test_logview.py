@@ -33,12 +33,12 @@ def test_events_histogram_and_links(console: Console) -> None:
     console.post(f"/api-servers/{first}/activate")
     page = console.client.get("/system-log?range=1h")
     assert page.status_code == 200
-    assert page.text.count('<details class="event') == 3
+    assert page.text.count('<details class="event') == 4  # the sign-in is in the log too
     chart = _chart(page.text)
-    assert chart["total"] == 3
+    assert chart["total"] == 4
     by_type = {series["label"]: sum(series["data"]) for series in chart["groups"]["eventType"]}
-    assert by_type == {"api_server.register": 2, "api_server.activate": 1}
-    assert {s["label"]: sum(s["data"]) for s in chart["groups"]["outcome"]} == {"SUCCESS": 3}
+    assert by_type == {"user.session.start": 1, "api_server.register": 2, "api_server.activate": 1}
+    assert {s["label"]: sum(s["data"]) for s in chart["groups"]["outcome"]} == {"SUCCESS": 4}
     assert len(chart["labels"]) == len(chart["bounds"]) <= 60
     # Targets link to their objects; each event's full JSON is in the page (marked up and escaped).
     assert f'href="/api-servers/{first}"' in page.text

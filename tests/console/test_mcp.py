@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ..discovery.servers import bound_socket, port_of, sdk_authorization_server, sdk_mcp_server
-from .conftest import Console
+from .conftest import Console, registry_events
 
 Events = Callable[[], list[dict[str, Any]]]
 
@@ -33,11 +33,11 @@ def test_register_shows_discovered_authorization_servers_and_metadata(
     assert issuer in detail.text
     assert f"{issuer}token" in detail.text  # the detected token endpoint
     assert "mcp:read" in detail.text  # detected scopes
-    assert [e["eventType"] for e in events()] == [
+    assert [e["eventType"] for e in registry_events(events)] == [
         "resource_servers.mcp_server.auth_server.create",
         "resource_servers.mcp_server.register",
     ]
-    assert len({e["transaction"]["id"] for e in events()}) == 1
+    assert len({e["transaction"]["id"] for e in registry_events(events)}) == 1
     listing = console.client.get("/mcp-servers", params={"search": 'metadata.displayName co "Echo"'})
     assert "Echo tools" in listing.text and issuer in listing.text
 
@@ -55,7 +55,7 @@ def test_a_discovery_failure_is_shown_and_nothing_is_registered(console: Console
         r'id="f-resourceUrl" name="resourceUrl" type="text" value="http://127\.0\.0\.1', response.text
     )
     assert "kept on error" in response.text
-    (failure,) = events()
+    (failure,) = registry_events(events)
     assert failure["eventType"] == "resource_servers.mcp_server.register"
     assert failure["outcome"]["result"] == "FAILURE"
     assert "No MCP servers registered yet." in console.client.get("/mcp-servers").text

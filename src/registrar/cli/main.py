@@ -12,10 +12,10 @@ import typer
 
 from registrar.config import Settings
 from registrar.store.database import create_database_engine, migrate
-from registrar.store.tokens import ALL_SCOPES, create_token, ensure_user
 
 from . import integrity, registry
 from .logs import logs
+from .tokens import tokens
 from .users import users
 
 __all__ = ["app", "main"]
@@ -26,7 +26,6 @@ app = typer.Typer(
     help="Registrar: audited registry of API and MCP servers.",
     epilog=registry.EXIT_CODES_HELP,
 )
-tokens = typer.Typer(no_args_is_help=True, help="API tokens.")
 app.add_typer(tokens, name="tokens")
 integrity.register(app)
 app.add_typer(logs, name="logs")
@@ -65,37 +64,6 @@ def migrate_db() -> None:
     """Apply database migrations and exit."""
     _engine(Settings.from_env()).dispose()
     typer.echo("database is up to date", err=True)
-
-
-@tokens.command("create")
-def tokens_create(
-    user: Annotated[str, typer.Option("--user", help="Email of the user the token acts as.")],
-    name: Annotated[str, typer.Option("--name", help="A name for the token.")] = "registrar",
-    display_name: Annotated[
-        str | None, typer.Option("--display-name", help="The user's display name.")
-    ] = None,
-    scope: Annotated[
-        list[str] | None, typer.Option("--scope", help="A scope to grant (repeatable); default all.")
-    ] = None,
-) -> None:
-    """Create an API token and print it, alone, on stdout (it is not shown again)."""
-    if "@" not in user:
-        typer.echo("error: --user must be an email address", err=True)
-        raise typer.Exit(2)
-    scopes = scope or list(ALL_SCOPES)
-    unknown = sorted(set(scopes) - set(ALL_SCOPES))
-    if unknown:
-        typer.echo(f"error: unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}", err=True)
-        raise typer.Exit(2)
-    engine = _engine(Settings.from_env())
-    with engine.begin() as conn:
-        owner = ensure_user(conn, user, display_name)
-        token, secret = create_token(conn, owner, name, scopes)
-    engine.dispose()
-    typer.echo(
-        f"created token {token.id} for {owner.email} with scopes: {' '.join(sorted(token.scopes))}", err=True
-    )
-    typer.echo(secret)
 
 
 def main() -> None:

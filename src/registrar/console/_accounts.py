@@ -3,11 +3,13 @@
 Passwords are hashed with argon2-cffi's defaults (Argon2id, RFC 9106's low-memory profile); a hash made
 with older parameters is upgraded at the next successful sign-in. Unknown users and users without a
 password cost the same Argon2 verification as a wrong password, so timing does not reveal which emails
-exist.
+exist. A failed check names the reason Okta's System Log gives (``UNKNOWN_USER``, ``INVALID_CREDENTIALS``,
+``PASSWORD_BASED_LOGIN_DISALLOWED``) for the audit log only: the browser is told the same thing each time.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,17 +23,22 @@ from registrar.store.schema import users
 from registrar.store.tokens import ALL_SCOPES, ensure_user, find_token
 
 __all__ = [
+    "MAX_LOGIN_LENGTH",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
+    "Check",
     "Credential",
+    "find_user",
     "password_problem",
     "set_password",
+    "store_rehash",
     "verify_password",
     "verify_token",
 ]
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # bounds the work an attacker can make one sign-in attempt cost
+MAX_LOGIN_LENGTH = 320  # an email address's limit (RFC 5321: 64 + 1 + 255)
 
 _hasher = PasswordHasher()
 
@@ -50,6 +57,16 @@ class Credential:
     kind: str  # PASSWORD or API_TOKEN
     scopes: frozenset[str]
     token_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The verdict on one submitted credential."""
+
+    credential: Credential | None  # set when it is good
+    user: User | None  # the account the attempt names, when there is one
+    reason: str | None  # Okta's outcome.reason when it is not good: UNKNOWN_USER, INVALID_CREDENTIALS, ...
+    rehash: str | None = None  # a new hash of the password, when the stored one is outdated
 
 
 def password_problem(password: str) -> str | None:
@@ -71,30 +88,59 @@ def set_password(conn: Connection, email: str, password: str, display_name: str 
     return user
 
 
-def verify_password(conn: Connection, email: str, password: str) -> Credential | None:
-    """The credential of ``email`` if ``password`` is theirs; a password user holds every scope."""
-    row = conn.execute(select(users).where(users.c.email == email.strip())).first()
-    stored = row.password_hash if row is not None else None
-    if len(password) > MAX_PASSWORD_LENGTH:
+def _clean_login(login: str) -> str | None:
+    """The submitted login as looked up, or None when it cannot name an account (control characters,
+    which PostgreSQL may not even accept in a query, or more than an email address can hold)."""
+    login = login.strip()
+    if len(login) > MAX_LOGIN_LENGTH or any(unicodedata.category(ch).startswith("C") for ch in login):
         return None
+    return login
+
+
+def find_user(conn: Connection, login: str) -> User | None:
+    """The user whose email is ``login`` (as typed on the sign-in form), if any."""
+    cleaned = _clean_login(login)
+    row = conn.execute(select(users).where(users.c.email == cleaned)).first() if cleaned else None
+    return None if row is None else User(id=row.id, email=row.email, display_name=row.display_name)
+
+
+def verify_password(conn: Connection, email: str, password: str) -> Check:
+    """Whether ``password`` is the console password of ``email``; a password user holds every scope.
+
+    Read-only (no write lock is held through the Argon2 verification): a hash made with older parameters
+    comes back in ``Check.rehash`` for the session's transaction to store.
+    """
+    cleaned = _clean_login(email)
+    row = conn.execute(select(users).where(users.c.email == cleaned)).first() if cleaned else None
+    stored = row.password_hash if row is not None else None
+    user = None if row is None else User(id=row.id, email=row.email, display_name=row.display_name)
+    if user is None:
+        refusal = "UNKNOWN_USER"
+    else:
+        refusal = "PASSWORD_BASED_LOGIN_DISALLOWED" if stored is None else "INVALID_CREDENTIALS"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return Check(None, user, refusal)
     try:
         _hasher.verify(stored or _dummy_hash(_hasher), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return None
-    if row is None or stored is None:
-        return None
-    if _hasher.check_needs_rehash(stored):
-        conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(password)))
-    user = User(id=row.id, email=row.email, display_name=row.display_name)
-    return Credential(user=user, kind="PASSWORD", scopes=frozenset(ALL_SCOPES))
+        return Check(None, user, refusal)
+    if user is None or stored is None:  # the dummy hash's own text: still no account, or no password
+        return Check(None, user, refusal)
+    rehash = _hasher.hash(password) if _hasher.check_needs_rehash(stored) else None
+    credential = Credential(user=user, kind="PASSWORD", scopes=frozenset(ALL_SCOPES))
+    return Check(credential, user, None, rehash)
 
 
-def verify_token(conn: Connection, secret: str) -> Credential | None:
-    """The credential of a live API token: its user, with the token's own scopes."""
+def store_rehash(conn: Connection, user: User, password_hash: str) -> None:
+    """Replace a user's password hash by one made with today's parameters (after a sign-in)."""
+    conn.execute(update(users).where(users.c.id == user.id).values(password_hash=password_hash))
+
+
+def verify_token(conn: Connection, secret: str) -> Check:
+    """Whether ``secret`` is a live API token: its user, with the token's own scopes."""
     secret = secret.strip()
-    if not secret or len(secret) > 512:
-        return None
-    token = find_token(conn, secret)
+    token = find_token(conn, secret) if secret and len(secret) <= 512 else None
     if token is None:
-        return None
-    return Credential(user=token.user, kind="API_TOKEN", scopes=token.scopes, token_id=token.id)
+        return Check(None, None, "INVALID_CREDENTIALS")
+    credential = Credential(user=token.user, kind="API_TOKEN", scopes=token.scopes, token_id=token.id)
+    return Check(credential, token.user, None)

@@ -1,17 +1,18 @@
-"""Signing in (email and password, or an API token) and out."""
+"""Signing in (email and password, or an API token) and out; the work and its audit are in ``_signin``."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from ._accounts import Credential, verify_password, verify_token
 from ._forms import NOTICES, safe_next, text
-from ._sessions import ABSOLUTE_LIFETIME, end_session, load_session, open_session
+from ._sessions import ABSOLUTE_LIFETIME, load_session
+from ._signin import Attempt, sign_in, sign_out
 from ._web import ConsoleRoute, CurrentSession, check_csrf, cookie_name, deps_of, is_https, render
 
 __all__ = ["router"]
@@ -23,6 +24,20 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 _LOGIN_COOKIE = "registrar_login_csrf"
 
 
+# One message for every refused credential: which part was wrong, or whether the account exists, is not
+# for the browser to learn (the audit log records the reason).
+_REFUSED = {
+    "password": "The email address or the password is not correct.",
+    "token": "That API token is not valid.",
+}
+
+
+def _throttled_message(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}" if seconds > 60 else f"{seconds} seconds"
+    return f"Too many failed sign-in attempts. Please wait {wait} before trying again."
+
+
 def _login_page(
     request: Request,
     *,
@@ -30,6 +45,7 @@ def _login_page(
     method: str = "password",
     email: str = "",
     next_url: str = "",
+    status_code: int | None = None,
 ) -> Response:
     token = secrets.token_urlsafe(32)
     context = {
@@ -41,7 +57,7 @@ def _login_page(
         "login_csrf": token,
         "notice": NOTICES.get(request.query_params.get("notice") or ""),
     }
-    response = render(request, "login.html", context, 401 if error else 200)
+    response = render(request, "login.html", context, status_code or (401 if error else 200))
     response.set_cookie(
         _LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=is_https(request), path="/login"
     )
@@ -57,35 +73,11 @@ def login_form(request: Request) -> Response:
     return _login_page(request)
 
 
-def _check(request: Request, method: str, email: str, password: str, token: str) -> Credential | None:
-    with deps_of(request).engine.begin() as conn:
-        if method == "token":
-            return verify_token(conn, token)
-        return verify_password(conn, email, password)
-
-
-def _start_session(request: Request, credential: Credential) -> str:
-    """Open the session (ending the one this browser had, if any); returns the cookie secret."""
-    enricher = request.app.state.enricher
-    peer = request.scope.get("client")
-    client, _ = enricher.describe(request.scope.get("headers", ()), peer[0] if peer else None)
-    engine = deps_of(request).engine
-    previous = request.cookies.get(cookie_name(request))
-    old = load_session(engine, previous, touch=False) if previous else None
-    with engine.begin() as conn:
-        if old is not None:
-            end_session(conn, old.id)  # a new sign-in never keeps the old session id
-        _, secret = open_session(
-            conn, credential, ip_address=client.ip_address, user_agent=request.headers.get("user-agent")
-        )
-    return secret
-
-
 @router.post("/login")
 async def login(request: Request) -> Response:
     """Check the credential; on success open a session and set its cookie."""
     form = await request.form()
-    method = "token" if form.get("method") == "token" else "password"
+    method: Literal["password", "token"] = "token" if form.get("method") == "token" else "password"
     cookie, echoed = request.cookies.get(_LOGIN_COOKIE, ""), text(form, "login_csrf")
     if not cookie or not hmac.compare_digest(cookie.encode(), echoed.encode()):
         return _login_page(
@@ -96,28 +88,27 @@ async def login(request: Request) -> Response:
         )
     email = text(form, "email")
     password = form.get("password")
-    credential = await run_in_threadpool(
-        _check,
-        request,
-        method,
-        email,
-        password if isinstance(password, str) else "",
-        text(form, "token"),
+    attempt = Attempt(
+        method=method,
+        login=email,
+        password=password if isinstance(password, str) else "",
+        token=text(form, "token"),
     )
-    if credential is None:
-        message = (
-            "That API token is not valid."
-            if method == "token"
-            else "The email address or the password is not correct."
-        )
-        return _login_page(
+    result = await run_in_threadpool(sign_in, request, attempt)
+    if result.secret is None:
+        throttled = result.retry_after is not None
+        response = _login_page(
             request,
-            error=message,
+            error=_throttled_message(result.retry_after or 0) if throttled else _REFUSED[method],
             method=method,
             email=email if method == "password" else "",
             next_url=text(form, "next"),
+            status_code=429 if throttled else 401,
         )
-    secret = await run_in_threadpool(_start_session, request, credential)
+        if throttled:
+            response.headers["Retry-After"] = str(result.retry_after)
+        return response
+    secret = result.secret
     response = RedirectResponse(safe_next(text(form, "next")), status_code=303)
     response.set_cookie(
         cookie_name(request),
@@ -134,16 +125,11 @@ async def login(request: Request) -> Response:
     return response
 
 
-def _end_session(request: Request, session_id: str) -> None:
-    with deps_of(request).engine.begin() as conn:
-        end_session(conn, session_id)
-
-
 @router.post("/logout")
 async def logout(request: Request, session: CurrentSession) -> Response:
     """End the session (CSRF-checked, so no other site can sign an admin out)."""
     check_csrf(request, session, await request.form())
-    await run_in_threadpool(_end_session, request, session.id)
+    await run_in_threadpool(sign_out, request, session)
     response = RedirectResponse("/login?notice=signed-out", status_code=303)
     response.delete_cookie(
         cookie_name(request), path="/", httponly=True, samesite="strict", secure=is_https(request)

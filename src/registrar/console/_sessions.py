@@ -5,7 +5,7 @@ the database opens no session. Each session also has a public id, recorded in ev
 ``authenticationContext.externalSessionId``: a reader of the System Log learns which session acted but
 cannot take it over. A session ends at logout, after ``IDLE_TIMEOUT`` without activity, at
 ``ABSOLUTE_LIFETIME`` whatever the activity, when its user's password changes, and when the API token it
-was opened with is revoked.
+was opened with is revoked or expires.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
     "end_session",
     "end_user_sessions",
     "load_session",
+    "new_session_id",
     "open_session",
 ]
 
@@ -65,19 +66,25 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _public_id() -> str:
+def new_session_id() -> str:
+    """A fresh public session id (known before the session is stored, so its event can name it)."""
     # Okta's session ids start with 102; 22 base62 characters carry 131 bits.
     return "102" + "".join(secrets.choice(_BASE62) for _ in range(22))
 
 
 def open_session(
-    conn: Connection, credential: Credential, *, ip_address: str | None, user_agent: str | None
+    conn: Connection,
+    credential: Credential,
+    *,
+    ip_address: str | None,
+    user_agent: str | None,
+    session_id: str | None = None,
 ) -> tuple[ConsoleSession, str]:
     """A new session for ``credential``; returns it and the cookie secret (never stored)."""
     secret = secrets.token_urlsafe(32)
     now = _now_ms()
     session = ConsoleSession(
-        id=_public_id(),
+        id=session_id or new_session_id(),
         user=credential.user,
         credential=credential.kind,
         scopes=credential.scopes,
@@ -114,7 +121,13 @@ def load_session(engine: Engine, secret: str, *, touch: bool = True) -> ConsoleS
         return None
     with engine.connect().execution_options(sqlite_immediate=False) as conn, conn.begin():
         row = conn.execute(
-            select(console_sessions, users.c.email, users.c.display_name, api_tokens.c.revoked_ms)
+            select(
+                console_sessions,
+                users.c.email,
+                users.c.display_name,
+                api_tokens.c.revoked_ms,
+                api_tokens.c.expires_ms.label("token_expires_ms"),
+            )
             .join(users, users.c.id == console_sessions.c.user_id)
             .outerjoin(api_tokens, api_tokens.c.id == console_sessions.c.token_id)
             .where(console_sessions.c.secret_hash == _hash(secret))
@@ -123,7 +136,10 @@ def load_session(engine: Engine, secret: str, *, touch: bool = True) -> ConsoleS
     if row is None or row.ended_ms is not None:
         return None
     idle_ms = int(IDLE_TIMEOUT.total_seconds() * 1000)
-    if now >= row.expires_ms or now - row.last_seen_ms >= idle_ms or row.revoked_ms is not None:
+    token_gone = row.revoked_ms is not None or (
+        row.token_expires_ms is not None and now >= row.token_expires_ms
+    )
+    if now >= row.expires_ms or now - row.last_seen_ms >= idle_ms or token_gone:
         with engine.begin() as conn:
             end_session(conn, row.id)
         return None
@@ -143,13 +159,14 @@ def load_session(engine: Engine, secret: str, *, touch: bool = True) -> ConsoleS
     )
 
 
-def end_session(conn: Connection, session_id: str) -> None:
-    """End one session (logout)."""
-    conn.execute(
+def end_session(conn: Connection, session_id: str) -> bool:
+    """End one session (logout); False when it had already ended."""
+    result = conn.execute(
         update(console_sessions)
         .where(console_sessions.c.id == session_id, console_sessions.c.ended_ms.is_(None))
         .values(ended_ms=_now_ms())
     )
+    return result.rowcount == 1
 
 
 def end_user_sessions(conn: Connection, user_id: str) -> int:

@@ -8,11 +8,11 @@ uses everywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CATALOG", "EventType", "Target", "target"]
+__all__ = ["CATALOG", "OKTA_EVENT_TYPES", "EventType", "Target", "target"]
 
 Target = dict[str, Any]
 
@@ -23,7 +23,7 @@ class EventType:
 
     name: str
     display_message: str
-    scope: str  # the token scope that allows the operation
+    scope: str = ""  # the token scope that allows the operation; empty for Okta's own types (below)
 
     def __str__(self) -> str:
         return self.name
@@ -94,6 +94,19 @@ CATALOG: Mapping[str, EventType] = {
         MCP_AUTH_SERVER_UPDATE,
         MCP_AUTH_SERVER_DELETE,
     )
+}
+
+
+# Okta's own event types, with Okta's display messages (detections match on both). They are written by
+# the console's sign-in and sign-out and by ``registrar tokens``, never through ``perform``: no token scope
+# allows them, so they stay out of ``CATALOG`` (the 19 operations of the seed).
+USER_SESSION_START = EventType("user.session.start", "User login to Okta")
+USER_SESSION_END = EventType("user.session.end", "User logout from Okta")
+API_TOKEN_CREATE = EventType("system.api_token.create", "Create API token")
+API_TOKEN_REVOKE = EventType("system.api_token.revoke", "Revoke API token")
+
+OKTA_EVENT_TYPES: Mapping[str, EventType] = {
+    e.name: e for e in (USER_SESSION_START, USER_SESSION_END, API_TOKEN_CREATE, API_TOKEN_REVOKE)
 }
 
 
@@ -225,3 +238,20 @@ def external_auth_server_target(
         },
         changes,
     )
+
+
+def token_target(
+    token_id: str, name: str, scopes: Iterable[str], expires: str | None, owner_id: str
+) -> Target:
+    """An API token, as Okta names it in ``system.api_token.*`` (``alternateId`` is Okta's "unknown").
+
+    ``detailEntry`` says what the token may do and until when (``expiresAt`` null: never expires), which
+    Okta's own events leave to the token's owner being the actor; here the actor is whoever ran the CLI.
+    """
+    detail = {"tokenOwnerId": owner_id, "scopes": " ".join(sorted(scopes)), "expiresAt": expires}
+    return target(token_id, "Token", "unknown", name, detail)
+
+
+def user_target(user_id: str, email: str, display_name: str) -> Target:
+    """A user (Okta's ``User`` target): the owner of a token."""
+    return target(user_id, "User", email, display_name)

@@ -336,3 +336,20 @@ event_hook_skips = Table(
     Column("skipped_ms", BigInteger, nullable=False),
     Index("ix_event_hook_skips_hook_id_pk", "hook_id", "pk"),
 )
+
+# Token lifecycle (migration 0010), appended like ``password_hash`` above. ``expires_ms`` NULL: never expires;
+# ``last_used_ms`` is written at most once a minute per token, outside the request's own transaction.
+api_tokens.append_column(Column("expires_ms", BigInteger))
+api_tokens.append_column(Column("last_used_ms", BigInteger))
+
+# Console sign-in throttling (migration 0010): one row per failed, or still in-flight, sign-in attempt per
+# subject (a hash of the account's login, or of the client address); counted over a sliding window.
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    Column("id", _PK, primary_key=True, autoincrement=True),
+    Column("subject", String(80), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_signin_failures_subject_at_ms", "subject", "at_ms"),
+    Index("ix_signin_failures_at_ms", "at_ms"),
+)

@@ -7,6 +7,9 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
@@ -14,8 +17,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("expires_ms", sa.BigInteger(), nullable=True))  # NULL: never expires
+        batch.add_column(sa.Column("last_used_ms", sa.BigInteger(), nullable=True))  # minute resolution
+    # One row per failed (or in-flight) console sign-in, per throttled subject (an account or an address).
+    op.create_table(
+        "signin_failures",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True),
+        sa.Column("subject", sa.String(length=80), nullable=False),
+        sa.Column("at_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signin_failures")),
+    )
+    op.create_index("ix_signin_failures_subject_at_ms", "signin_failures", ["subject", "at_ms"])
+    op.create_index("ix_signin_failures_at_ms", "signin_failures", ["at_ms"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_signin_failures_at_ms", table_name="signin_failures")
+    op.drop_index("ix_signin_failures_subject_at_ms", table_name="signin_failures")
+    op.drop_table("signin_failures")
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("last_used_ms")
+        batch.drop_column("expires_ms")
