@@ -19,9 +19,18 @@ name, a scope or a URL.
 from __future__ import annotations
 
 import re
-from typing import overload
+from collections.abc import Mapping
+from typing import Any, overload
 
-__all__ = ["ELLIPSIS", "control_problem", "escape_controls", "has_controls", "replace_controls", "truncate"]
+__all__ = [
+    "ELLIPSIS",
+    "clean_value",
+    "control_problem",
+    "escape_controls",
+    "has_controls",
+    "replace_controls",
+    "truncate",
+]
 
 REPLACEMENT = "\ufffd"
 ELLIPSIS = "\u2026"
@@ -64,6 +73,17 @@ def replace_controls(text: str) -> str:
     if _STORED.search(text) is None:  # the common case: no new string
         return text
     return _STORED.sub(REPLACEMENT, text)
+
+
+def clean_value(value: Any) -> Any:
+    """A JSON-like value with every string and key through ``replace_controls`` (tuples become lists)."""
+    if isinstance(value, str):
+        return replace_controls(value)
+    if isinstance(value, Mapping):
+        return {replace_controls(str(key)): clean_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_value(item) for item in value]
+    return value
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
@@ -179,9 +180,13 @@ def test_metadata_within_the_limits_registers(
     server = response.json()
     assert server["metadata"]["displayName"] == "N" * 255
     assert server["detectedMetadata"]["scopesSupported"] == scopes
-    # The events carry all of it, and even at this size stay within the 64 KiB cap.
-    for body in stored_bodies(engine):
-        assert len(body.encode()) <= 64 * 1024
+    # The stored server keeps all of it; its events stay within the 64 KiB cap, the one that would not
+    # (256 scopes of 255 characters in the target's detected metadata) shrunk and marked, not refused.
+    bodies = stored_bodies(engine)
+    assert all(len(body.encode()) <= 64 * 1024 for body in bodies)
+    register = [orjson.loads(b) for b in bodies if '"resource_servers.mcp_server.register"' in b]
+    assert [e["debugContext"]["debugData"].get("truncated") for e in register] == [True]
+    assert register[0]["target"][0]["id"] == server["id"]
     assert_log_clean(engine)
     assert_filters_answer(client, auth)
 

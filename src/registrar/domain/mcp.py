@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from registrar.controls import control_problem
+from registrar.controls import clean_value, control_problem
 from registrar.errors import Conflict, DiscoveryFailed
 
 from .inputs import ServerMetadataPatch, Url, _Body
@@ -85,8 +85,12 @@ def _remote_strings(doc: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 
 def event_json(value: Mapping[str, Any]) -> str:
-    """The JSON string an event carries for detected metadata (the catalog's example formatting)."""
-    return json.dumps(value, ensure_ascii=False)
+    """The JSON string an event carries for detected metadata (the catalog's example formatting).
+
+    Cleaned first, like the rest of the event: json.dumps would escape a control character of a row
+    stored before metadata was checked into ``\\u001b`` text, which the event's own cleaning cannot see.
+    """
+    return json.dumps(clean_value(value), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ import orjson
 
 from registrar.context import ClientInfo, GeoContext, RequestContext
 from registrar.context.useragent import MAX_USER_AGENT_LENGTH
-from registrar.controls import replace_controls, truncate
+from registrar.controls import clean_value, truncate
 from registrar.ids import format_timestamp
 
 from .catalog import EventType, Target
@@ -192,17 +192,6 @@ def build_event(
     return _bounded(event)
 
 
-def _cleaned(value: Any) -> Any:
-    """``value`` with every string and key passed through ``replace_controls`` (tuples become lists)."""
-    if isinstance(value, str):
-        return replace_controls(value)
-    if isinstance(value, Mapping):
-        return {replace_controls(str(key)): _cleaned(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_cleaned(item) for item in value]
-    return value
-
-
 def _cut(value: Any, longest: int, items: int) -> Any:
     """``value`` with strings cut to ``longest`` characters and lists to ``items`` elements."""
     if isinstance(value, str):
@@ -244,7 +233,7 @@ def _bounded(event: dict[str, Any]) -> dict[str, Any]:
     except orjson.JSONEncodeError:  # a lone surrogate: the walk replaces it
         body = None
     if body is None or _CONTROL_BYTES.search(body) is not None:
-        event = _cleaned(event)
+        event = clean_value(event)
         body = orjson.dumps(event)
     if len(body) <= MAX_EVENT_BYTES:
         return event
