@@ -44,7 +44,12 @@ def _database_dump(database_url: str, workdir: Path) -> bytes:
 
 
 def test_a_planted_secret_appears_nowhere(database_url: str, tmp_path: Path) -> None:
-    env = {"REGISTRAR_DATABASE_URL": database_url, "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY}
+    # The server logs at DEBUG, so that the scan below reads what it logs at every level.
+    env = {
+        "REGISTRAR_DATABASE_URL": database_url,
+        "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
+        "REGISTRAR_LOG_LEVEL": "DEBUG",
+    }
     token = subprocess.run(
         registrar_command("tokens", "create", "--user", "sec@example.com"),
         env=env | {"PATH": "/usr/bin:/bin"},
@@ -104,7 +109,8 @@ def test_a_planted_secret_appears_nowhere(database_url: str, tmp_path: Path) -> 
         assert [r.status_code for r in failures] == [400, 400, 400, 404, 400, 400, 400]
         client.close()
     output = server.output().encode()
-    assert b"POST /resource-servers/api/v1/client-auth-settings" in output  # the log was captured
+    assert b"POST /resource-servers/api/v1/client-auth-settings" in output  # the access log was captured
+    assert b" DEBUG registrar.api.middleware " in output  # and so were the DEBUG records
     dump = _database_dump(database_url, tmp_path)
     assert b"client_authentication_settings" in dump  # the events were captured
     for secret in (PLANTED, SECOND):

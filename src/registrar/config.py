@@ -7,10 +7,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = ["Settings"]
 
 _TRUE = {"1", "true", "yes", "on"}
+_Number = TypeVar("_Number", int, float)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -41,6 +43,30 @@ def _zones(raw: str | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
             raise ValueError(f"REGISTRAR_NETWORK_ZONES: zone {name!r} is defined twice")
         zones.append((name, _list(cidrs)))
     return tuple(zones)
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _positive(env: Mapping[str, str], name: str, default: _Number) -> _Number:
+    """A number above zero (of the default's type); anything else fails at start-up, naming the variable."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = type(default)(raw)
+    except ValueError:
+        raise ValueError(f"{name}: expected a number, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"{name}: must be greater than 0, got {raw!r}")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"REGISTRAR_LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {raw!r}")
+    return level
 
 
 def _networks(raw: str) -> tuple[str, ...]:
@@ -86,6 +112,13 @@ class Settings:
     hook_backoff_base_seconds: float = 1.0
     hook_backoff_max_seconds: float = 300.0
     hook_pause_after_seconds: float = 86400.0  # failing this long without a success pauses a hook
+    # The wire and the API edge (registrar.api._wire, registrar.api.limits): what one request may cost.
+    max_header_bytes: int = 16384  # request line + header fields; beyond: 414 / 431
+    max_body_bytes: int = 1048576  # declared or streamed request body; beyond: 413
+    header_timeout_seconds: float = 10.0  # a connection must deliver a request's headers within this
+    max_connections: int = 1000  # open connections (and running requests) before new requests get 503
+    auth_failures_per_minute: int = 30  # 401s per client address per minute before its token requests get 429
+    log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR | CRITICAL
     # Console sign-in throttling (registrar.console): failed sign-ins allowed per account / per client
     # address within a sliding window; one more gets 429 and a LOCKED_OUT ``user.session.start`` event.
     signin_account_failures: int = 5
@@ -144,6 +177,16 @@ class Settings:
             hook_pause_after_seconds=float(
                 env.get("REGISTRAR_HOOK_PAUSE_AFTER_SECONDS") or defaults.hook_pause_after_seconds
             ),
+            max_header_bytes=_positive(env, "REGISTRAR_MAX_HEADER_BYTES", defaults.max_header_bytes),
+            max_body_bytes=_positive(env, "REGISTRAR_MAX_BODY_BYTES", defaults.max_body_bytes),
+            header_timeout_seconds=_positive(
+                env, "REGISTRAR_HEADER_TIMEOUT_SECONDS", defaults.header_timeout_seconds
+            ),
+            max_connections=_positive(env, "REGISTRAR_MAX_CONNECTIONS", defaults.max_connections),
+            auth_failures_per_minute=_positive(
+                env, "REGISTRAR_AUTH_FAILURES_PER_MINUTE", defaults.auth_failures_per_minute
+            ),
+            log_level=_log_level(env.get("REGISTRAR_LOG_LEVEL") or defaults.log_level),
             signin_account_failures=int(
                 env.get("REGISTRAR_SIGNIN_ACCOUNT_FAILURES") or defaults.signin_account_failures
             ),

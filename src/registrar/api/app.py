@@ -22,7 +22,7 @@ from registrar.store.repositories import org_id
 
 from .errors import install_error_handlers
 from .middleware import RegistrarMiddleware
-from .ratelimit import DatabaseRateLimiter, RateLimiter
+from .ratelimit import rate_limiter_for
 from .routes import api_servers, checkpoints, client_auth_settings, event_hooks, logs, mcp_servers
 
 __all__ = ["create_app"]
@@ -80,19 +80,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_console(app)
     app.include_router(event_hooks.router)
     install_error_handlers(app)
-    app.add_middleware(RegistrarMiddleware, limiter=_rate_limiter(settings, engine))
+    app.add_middleware(
+        RegistrarMiddleware,
+        limiter=rate_limiter_for(settings, engine),
+        trusted_proxies=enricher.trusted_proxies,
+        max_body_bytes=settings.max_body_bytes,
+    )
     _publish_body_schemas(app)
     return app
-
-
-def _rate_limiter(settings: Settings, engine: Engine) -> RateLimiter | DatabaseRateLimiter:
-    """Shared counters on PostgreSQL (replicas agree on one budget); in-memory ones on SQLite."""
-    store = settings.rate_limit_store
-    if store == "database" or (store == "auto" and engine.dialect.name == "postgresql"):
-        if engine.dialect.name != "postgresql":
-            raise ValueError("REGISTRAR_RATE_LIMIT_STORE=database needs PostgreSQL")
-        return DatabaseRateLimiter(engine, settings.rate_limit_per_minute)
-    return RateLimiter(settings.rate_limit_per_minute)
 
 
 def _publish_body_schemas(app: FastAPI) -> None:

@@ -1,4 +1,4 @@
-"""The outermost ASGI layer: request ids, rate-limit headers, 429s, and last-resort 500s.
+"""The outermost ASGI layer: request ids, rate limits and their headers, the body cap, last-resort 500s.
 
 Pure ASGI (no BaseHTTPMiddleware) because it wraps every request, including the hot ones.
 """
@@ -7,36 +7,86 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from email.utils import formatdate
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registrar.context.forwarding import read_forwarding, resolve_client
+from registrar.context.networks import NetworkSet
 from registrar.errors import RateLimited, RegistrarError
 from registrar.ids import new_request_id
 
 from .errors import error_response
-from .ratelimit import DatabaseRateLimiter, RateLimiter
+from .limits import BodyMeter, BodyTooLarge, declared_length
+from .ratelimit import DatabaseRateLimiter, RateLimiter, Verdict
+from .security import read_token
 
-__all__ = ["RegistrarMiddleware"]
+__all__ = ["Caller", "RegistrarMiddleware"]
 
 log = logging.getLogger(__name__)
 
+_DEFAULT_MAX_BODY = 1024 * 1024
+_CLOSE = (b"connection", b"close")
 
-def _caller_key(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            return "t:" + hashlib.sha256(value.split(None, 1)[-1] if b" " in value else value).hexdigest()
-    client = scope.get("client")
-    return "ip:" + (client[0] if client else "unknown")
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a request's budgets belong to: its token (hashed) if it has one, and its client address."""
+
+    token_hash: str | None
+    address: str
+
+    @classmethod
+    def of(cls, scope: Scope, trusted_proxies: NetworkSet) -> Caller:
+        """The caller of ``scope``: the parsed token, and the address resolved through trusted proxies."""
+        headers = scope["headers"]
+        authorization = next((v for k, v in headers if k == b"authorization"), None)
+        token = read_token(authorization.decode("latin-1")) if authorization is not None else None
+        client = scope.get("client")
+        address = resolve_client(read_forwarding(headers), client[0] if client else None, trusted_proxies)
+        return cls(
+            token_hash=hashlib.sha256(token.encode()).hexdigest() if token is not None else None,
+            address=str(address.client) if address.client is not None else "unknown",
+        )
+
+    @property
+    def bucket(self) -> str:
+        """The request bucket: the token's, else the address's."""
+        return f"t:{self.token_hash}" if self.token_hash is not None else f"ip:{self.address}"
+
+    @property
+    def failures(self) -> str | None:
+        """The failure bucket that a request with a token answers to (``None``: no token, no guessing)."""
+        return f"f:{self.address}" if self.token_hash is not None else None
 
 
 class RegistrarMiddleware:
-    """Stamps ``X-Okta-Request-Id`` and ``X-Rate-Limit-*`` on every response and enforces the budget."""
+    """Stamps ``X-Okta-Request-Id`` and ``X-Rate-Limit-*`` on every response and enforces the budgets."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter | DatabaseRateLimiter):
+    def __init__(
+        self,
+        app: ASGIApp,
+        limiter: RateLimiter | DatabaseRateLimiter,
+        trusted_proxies: NetworkSet | None = None,
+        max_body_bytes: int = _DEFAULT_MAX_BODY,
+    ):
         self.app = app
         self.limiter = limiter
+        self.trusted_proxies = trusted_proxies or NetworkSet()
+        self.max_body_bytes = max_body_bytes
+
+    async def _hit(self, caller: Caller) -> Verdict:
+        if self.limiter.blocking:
+            return await run_in_threadpool(self.limiter.hit, caller.bucket, caller.failures)
+        return self.limiter.hit(caller.bucket, caller.failures)
+
+    async def _fail(self, guard: str) -> None:
+        if self.limiter.blocking:
+            await run_in_threadpool(self.limiter.fail, guard)
+        else:
+            self.limiter.fail(guard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,10 +94,8 @@ class RegistrarMiddleware:
             return
         request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
-        key = _caller_key(scope)
-        verdict = (
-            await run_in_threadpool(self.limiter.hit, key) if self.limiter.blocking else self.limiter.hit(key)
-        )
+        caller = Caller.of(scope, self.trusted_proxies)
+        verdict = await self._hit(caller)
         # Date on every response (uvicorn's own is switched off): Okta clients need it next to the reset time.
         extra = [
             (b"x-okta-request-id", request_id.encode()),
@@ -61,13 +109,44 @@ class RegistrarMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 message["headers"] = [*message.get("headers", []), *extra]
+                log.debug("%s %s %s -> %d", request_id, scope["method"], scope["path"], message["status"])
             await send(message)
 
         if not verdict.allowed:
             await error_response(RateLimited())(scope, receive, send_with_headers)
             return
+        meter = BodyMeter(receive, self.max_body_bytes)
+        replaced = False
+
+        async def refuse_body() -> None:
+            # The connection closes rather than drain a body we will not read.
+            extra.append(_CLOSE)
+            await error_response(BodyTooLarge(self.max_body_bytes))(scope, receive, send_with_headers)
+
+        async def send_from_app(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return
+            if message["type"] == "http.response.start":
+                if meter.exceeded:
+                    # Whatever the application made of the interrupted body, the answer is the 413.
+                    replaced = True
+                    await refuse_body()
+                    return
+                if message["status"] == 401 and caller.failures is not None:
+                    await self._fail(caller.failures)
+            await send_with_headers(message)
+
+        length = declared_length(scope)
+        if length is not None and length > self.max_body_bytes:
+            await refuse_body()  # before a byte of the body is read
+            return
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, meter.receive, send_from_app)
+        except BodyTooLarge:
+            if started:
+                raise
+            await refuse_body()
         except Exception:
             log.exception("unhandled error (request %s)", request_id)
             if started:

@@ -45,18 +45,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
 ) -> None:
     """Run the HTTP server (the database is migrated on start)."""
-    import uvicorn
+    from registrar.api.server import run_server
 
-    from registrar.api import create_app
-
-    uvicorn.run(
-        create_app(Settings.from_env()),
-        host=host,
-        port=port,
-        date_header=False,
-        server_header=False,
-        log_level="info",
-    )
+    run_server(Settings.from_env(), host=host, port=port)
 
 
 @app.command()
