@@ -427,7 +427,7 @@ values = (
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     # NUL and unpaired surrogates are refused by parse_filter (no database can store them).
-    | st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
+    | st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
 )
 leaves = st.builds(Compare, paths, st.sampled_from(sorted(COMPARE_OPS)), values) | st.builds(Present, paths)
 exprs = st.recursive(
