@@ -43,10 +43,14 @@ def registrar_command(*args: str) -> list[str]:
 
 @contextmanager
 def running_server(env: Mapping[str, str], cwd: Path) -> Iterator[LiveServer]:
-    """Start ``registrar serve`` with ``env`` in ``cwd`` and stop it (SIGTERM) afterwards."""
+    """Start ``registrar serve`` with ``env`` in ``cwd`` and stop it (SIGTERM) afterwards.
+
+    Keys and the default database go to ``cwd/registrar-data`` unless ``env`` names a data directory.
+    """
     port = free_port()
     log_path = cwd / f"server-{port}.log"
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRAR_")} | dict(env)
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRAR_")}
+    full_env = inherited | {"REGISTRAR_DATA_DIR": str(cwd / "registrar-data")} | dict(env)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             registrar_command("serve", "--port", str(port)),

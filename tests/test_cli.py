@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ def test_tokens_create_prints_only_a_working_token(database_url: str, tmp_path: 
     env = {
         "REGISTRAR_DATABASE_URL": database_url,
         "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
+        "REGISTRAR_DATA_DIR": str(tmp_path / "data"),
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(
@@ -53,7 +55,11 @@ def test_tokens_create_prints_only_a_working_token(database_url: str, tmp_path: 
 
 
 def test_tokens_create_refuses_unknown_scopes_and_bad_emails(tmp_path: Path) -> None:
-    env = {"REGISTRAR_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "PATH": "/usr/bin:/bin"}
+    env = {
+        "REGISTRAR_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+        "REGISTRAR_DATA_DIR": str(tmp_path / "data"),
+        "PATH": "/usr/bin:/bin",
+    }
     for args in (["--user", "a@example.com", "--scope", "okta.everything"], ["--user", "not-an-email"]):
         result = subprocess.run(
             registrar_command("tokens", "create", *args),
@@ -66,21 +72,30 @@ def test_tokens_create_refuses_unknown_scopes_and_bad_emails(tmp_path: Path) -> 
         assert result.stdout == ""
 
 
-def test_default_serve_uses_sqlite_in_the_working_directory(tmp_path: Path) -> None:
+def test_default_serve_keeps_database_and_keys_private_in_the_data_dir(tmp_path: Path) -> None:
+    # No REGISTRAR_DATA_DIR, no XDG_DATA_HOME: the default is ~/.local/share/registrar, outside the tree.
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_DATA_HOME": "", "REGISTRAR_DATA_DIR": ""}
     token = subprocess.run(
         registrar_command("tokens", "create", "--user", "me@example.com"),
-        env={"PATH": "/usr/bin:/bin"},
-        cwd=tmp_path,
+        env=env,
+        cwd=work,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
-    with running_server({}, tmp_path) as server:
+    subprocess.run(registrar_command("checkpoint"), env=env, cwd=work, capture_output=True, check=True)
+    data = home / ".local" / "share" / "registrar"
+    with running_server(env, work) as server:
         response = httpx2.post(
             f"{server.url}/resource-servers/api/v1/api-servers",
             headers={"Authorization": f"SSWS {token}"},
             json={"resourceUrl": "https://a.example", "metadata": {"displayName": "A"}},
         )
         assert response.status_code == 201
-    assert (tmp_path / "registrar.db").exists()
-    assert (tmp_path / "registrar.key").stat().st_mode & 0o777 == 0o600
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {"registrar.db", "registrar.db-wal", "registrar.key", "registrar-signing.key"} <= set(modes)
+    assert set(modes.values()) == {0o600}, modes
+    assert [p.name for p in work.iterdir() if not p.name.startswith("server-")] == []

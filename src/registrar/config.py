@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from .datadir import default_data_dir, ensure_private_dir, prepare_sqlite_file
+
 __all__ = ["Settings"]
+
+# Stands for "the file of this name in ``data_dir``" until ``Settings.__post_init__`` resolves it
+# (``Path()`` is ".", never a usable key file).
+_IN_DATA_DIR = Path()
 
 _TRUE = {"1", "true", "yes", "on"}
 _Number = TypeVar("_Number", int, float)
@@ -82,11 +88,16 @@ def _networks(raw: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything an operator can configure; see the README's settings table."""
+    """Everything an operator can configure; see the README's settings table.
 
-    database_url: str = "sqlite:///./registrar.db"
-    secret_key: str | None = None
-    secret_key_file: Path = field(default_factory=lambda: Path("registrar.key"))
+    ``data_dir`` holds what belongs to this installation alone; the database URL and the two key files
+    default to ``registrar.db``, ``registrar.key`` and ``registrar-signing.key`` inside it.
+    """
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str = ""  # "" = sqlite:///<data_dir>/registrar.db
+    secret_key: str | None = field(default=None, repr=False)
+    secret_key_file: Path = _IN_DATA_DIR
     rate_limit_per_minute: int = 1200
     rate_limit_store: str = "auto"  # memory | database | auto (database on PostgreSQL)
     discovery_allow_http: bool = False
@@ -94,8 +105,8 @@ class Settings:
     discovery_allowed_networks: tuple[str, ...] = ()
     sqlite_synchronous: str = "NORMAL"
     jobs_enabled: bool = True
-    signing_key: str | None = None
-    signing_key_file: Path = field(default_factory=lambda: Path("registrar-signing.key"))
+    signing_key: str | None = field(default=None, repr=False)
+    signing_key_file: Path = _IN_DATA_DIR
     checkpoint_interval_seconds: float = 300.0
     purge_interval_seconds: float = 3600.0
     mcp_refresh_seconds: float = 3600.0  # 0 turns the scheduled refresh off
@@ -130,15 +141,32 @@ class Settings:
     hook_batch_bytes: int = 256 * 1024
     hook_concurrency: int = 4  # deliveries in flight at once, per server process
 
+    def __post_init__(self) -> None:
+        """Resolve the defaults that live in the data directory."""
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'registrar.db'}")
+        if self.secret_key_file == _IN_DATA_DIR:
+            object.__setattr__(self, "secret_key_file", self.data_dir / "registrar.key")
+        if self.signing_key_file == _IN_DATA_DIR:
+            object.__setattr__(self, "signing_key_file", self.data_dir / "registrar-signing.key")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``REGISTRAR_*`` variables, falling back to the defaults."""
+        """Build settings from ``REGISTRAR_*`` variables, falling back to the defaults.
+
+        Reading the process environment (no ``env``) is what a starting ``registrar`` process does: it
+        also creates the data directory (0700) and the default SQLite file (0600) before anything opens
+        them, so SQLite and the key files never start out readable by others.
+        """
+        process = env is None
         env = os.environ if env is None else env
         defaults = cls()
-        return cls(
-            database_url=env.get("REGISTRAR_DATABASE_URL") or defaults.database_url,
+        data_dir = _path(env, "REGISTRAR_DATA_DIR")
+        settings = cls(
+            data_dir=data_dir.expanduser() if data_dir else default_data_dir(env),
+            database_url=env.get("REGISTRAR_DATABASE_URL") or "",
             secret_key=env.get("REGISTRAR_SECRET_KEY") or None,
-            secret_key_file=Path(env.get("REGISTRAR_SECRET_KEY_FILE") or defaults.secret_key_file),
+            secret_key_file=_path(env, "REGISTRAR_SECRET_KEY_FILE") or _IN_DATA_DIR,
             rate_limit_store=(env.get("REGISTRAR_RATE_LIMIT_STORE") or "auto").lower(),
             rate_limit_per_minute=int(
                 env.get("REGISTRAR_RATE_LIMIT_PER_MINUTE") or defaults.rate_limit_per_minute
@@ -148,7 +176,7 @@ class Settings:
             sqlite_synchronous=(env.get("REGISTRAR_SQLITE_SYNCHRONOUS") or "NORMAL").upper(),
             jobs_enabled=_flag(env, "REGISTRAR_JOBS", default=True),
             signing_key=env.get("REGISTRAR_SIGNING_KEY") or None,
-            signing_key_file=Path(env.get("REGISTRAR_SIGNING_KEY_FILE") or defaults.signing_key_file),
+            signing_key_file=_path(env, "REGISTRAR_SIGNING_KEY_FILE") or _IN_DATA_DIR,
             checkpoint_interval_seconds=float(
                 env.get("REGISTRAR_CHECKPOINT_SECONDS") or defaults.checkpoint_interval_seconds
             ),
@@ -202,3 +230,18 @@ class Settings:
             hook_batch_bytes=int(env.get("REGISTRAR_HOOK_BATCH_BYTES") or defaults.hook_batch_bytes),
             hook_concurrency=int(env.get("REGISTRAR_HOOK_CONCURRENCY") or defaults.hook_concurrency),
         )
+        if process:
+            _prepare_data_dir(settings)
+        return settings
+
+
+def _prepare_data_dir(settings: Settings) -> None:
+    """Create the data directory if anything of this installation lives in it, and the SQLite file."""
+    inside = [
+        settings.database_url == f"sqlite:///{settings.data_dir / 'registrar.db'}",
+        settings.secret_key is None and settings.secret_key_file.parent == settings.data_dir,
+        settings.signing_key is None and settings.signing_key_file.parent == settings.data_dir,
+    ]
+    if any(inside):
+        ensure_private_dir(settings.data_dir)
+    prepare_sqlite_file(settings.database_url)

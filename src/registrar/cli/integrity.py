@@ -15,10 +15,12 @@ from sqlalchemy import Engine, func, select
 
 from registrar.config import Settings
 from registrar.errors import RegistrarError
+from registrar.integrity.keys import SigningKeyRefused
 from registrar.integrity.reconcile import reconcile as reconcile_state
 from registrar.integrity.retention import get_policy, set_policy
 from registrar.integrity.service import checkpoint_now, purge_now, signer_for
-from registrar.integrity.verify import Finding, verify_log
+from registrar.integrity.signing import key_id_of
+from registrar.integrity.verify import Finding, verification_keys, verify_log
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
 from registrar.store.schema import log_events
@@ -57,7 +59,10 @@ def _since_seq(engine: Engine, since: str | None) -> int | None:
 def verify(
     since: Annotated[str | None, typer.Option(help="Start at this sequence number or timestamp.")] = None,
     key: Annotated[
-        str | None, typer.Option(help="Public key (base64) to check signatures with; default ours.")
+        str | None,
+        typer.Option(
+            help="Public key (base64) to trust, current or retired; default this host's signing key."
+        ),
     ] = None,
     reconcile: Annotated[
         bool,
@@ -67,7 +72,7 @@ def verify(
     """Walk the event log and its checkpoints; report every edit, deletion, insertion or reordering."""
     settings = Settings.from_env()
     engine = _engine(settings)
-    public = key or signer_for(settings).public_key_b64()
+    public = key or _local_public_key(settings)
     start = _since_seq(engine, since)
     with engine.connect() as conn:
         total = conn.execute(
@@ -78,7 +83,12 @@ def verify(
             task = progress.add_task("verify", total=total)
             findings = verify_log(conn, public, since_seq=start, progress=lambda n: progress.advance(task, n))
         mismatches = reconcile_state(conn) if reconcile else []
+        keys = verification_keys(conn, public)
     engine.dispose()
+    trust = f"trusting key {key_id_of(public) or repr(public)}" if public else "no trusted key (pass --key)"
+    out.print(f"signing keys ({trust}):", highlight=False)
+    for published in reversed(keys):
+        out.print(f"  {published.key_id} {published.algorithm} {published.period()}", highlight=False)
     for mismatch in mismatches:
         findings.append(
             Finding("reconcile", None, f"{mismatch.kind} {mismatch.object_id} {mismatch.message}")
@@ -94,14 +104,30 @@ def verify(
     raise typer.Exit(1)
 
 
+def _local_public_key(settings: Settings) -> str | None:
+    """This host's signing key, if it has one (verifying never creates a key)."""
+    if settings.signing_key is None and not settings.signing_key_file.exists():
+        return None
+    return signer_for(settings).public_key_b64()
+
+
+def _refused(error: SigningKeyRefused) -> typer.Exit:
+    err.print(f"[red]error:[/] {error}", highlight=False)
+    return typer.Exit(1)
+
+
 def checkpoint() -> None:
     """Sign a checkpoint of the log's head now."""
     settings = Settings.from_env()
     engine = _engine(settings)
     with engine.connect() as conn:
         org = org_id(conn)
-    made = checkpoint_now(engine, settings, org)
-    engine.dispose()
+    try:
+        made = checkpoint_now(engine, settings, org)
+    except SigningKeyRefused as error:
+        raise _refused(error) from None
+    finally:
+        engine.dispose()
     if made is not None:
         out.print(made.payload)
 
@@ -112,8 +138,12 @@ def purge() -> None:
     engine = _engine(settings)
     with engine.connect() as conn:
         org = org_id(conn)
-    removed = purge_now(engine, settings, org)
-    engine.dispose()
+    try:
+        removed = purge_now(engine, settings, org)
+    except SigningKeyRefused as error:
+        raise _refused(error) from None
+    finally:
+        engine.dispose()
     err.print(f"purged {removed} event(s)")
 
 

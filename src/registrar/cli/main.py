@@ -11,9 +11,11 @@ from typing import Annotated
 import typer
 
 from registrar.config import Settings
+from registrar.datadir import InsecureKeyFile
 from registrar.store.database import create_database_engine, migrate
 
 from . import integrity, registry
+from .keys import keys
 from .logs import logs
 from .tokens import tokens
 from .users import users
@@ -28,6 +30,7 @@ app = typer.Typer(
 )
 app.add_typer(tokens, name="tokens")
 integrity.register(app)
+app.add_typer(keys, name="keys")
 app.add_typer(logs, name="logs")
 registry.register(app, logs)
 app.add_typer(users, name="users")
@@ -59,4 +62,9 @@ def migrate_db() -> None:
 
 def main() -> None:
     """Entry point of the ``registrar`` console script."""
-    app()
+    try:
+        app()
+    except InsecureKeyFile as error:
+        # Said plainly: a traceback would bury the fix (and a rich one prints locals, settings included).
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None

@@ -2,7 +2,9 @@
 
 Made periodically even when no events arrived (as CloudTrail's empty digest files), and by every purge,
 so the retained log stays anchored. Each payload names its predecessor's digest, so a deleted or altered
-checkpoint is itself detectable. An outside party verifies them with the published public key alone.
+checkpoint is itself detectable. An outside party verifies them with the published public keys alone:
+each checkpoint names the key that signed it (``keyId``), and is dated inside that key's validity period
+(:mod:`registrar.integrity.keys`). Only the current published key signs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.engine import Connection
 from registrar.ids import format_timestamp, utcnow
 from registrar.store.schema import log_checkpoints, log_head
 
+from .keys import from_ms, require_current, to_ms
 from .signing import Signer
 
 __all__ = ["Checkpoint", "create_checkpoint", "latest_checkpoint", "list_checkpoints", "payload_digest"]
@@ -65,10 +68,16 @@ def create_checkpoint(
     """Sign the current head, unless a checkpoint newer than ``min_interval_ms`` exists (then None).
 
     Locks the log head so the statement describes a committed prefix and replicas don't sign twice.
+    Raises :class:`~registrar.integrity.keys.SigningKeyRefused` when ``signer`` is not the current key.
     """
     head = conn.execute(select(log_head).where(log_head.c.singleton == 1).with_for_update()).one()
     now = utcnow()
-    now_ms = int(now.timestamp() * 1000)
+    now_ms = to_ms(now)
+    key = require_current(conn, signer, now_ms)
+    if now_ms < key.not_before_ms:
+        # This replica's clock is behind the one that rotated: date the checkpoint inside the key's period.
+        now_ms = key.not_before_ms
+        now = from_ms(now_ms)
     previous = latest_checkpoint(conn)
     if previous is not None and min_interval_ms:
         last_ms = conn.execute(

@@ -5,13 +5,16 @@ event: its content against its own hash (an edit), its sequence number against t
 and its link against its predecessor's hash (a break). Breaks are then explained by where the link points:
 two back means the event in between was inserted; forward or further back means events were reordered;
 nowhere means the predecessor was replaced (edited and re-hashed) or events were deleted and renumbered.
-Checkpoints are checked for signature, succession and agreement with the events they describe.
+Checkpoints are checked for signature, succession and agreement with the events they describe; each must be
+signed by a published key (:mod:`registrar.integrity.keys`) and dated inside that key's validity period, and
+the published keys must form an unbroken, doubly signed rotation chain that includes the trusted key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -20,12 +23,15 @@ from sqlalchemy.engine import Connection
 from registrar.store.eventlog import chain_hash
 from registrar.store.schema import log_events, log_head
 
-from .checkpoints import list_checkpoints, payload_digest
-from .signing import verify_signature
+from .checkpoints import Checkpoint, list_checkpoints, payload_digest
+from .keys import ALGORITHM, PublishedKey, check_keys, published_keys, to_ms
+from .signing import key_id_of, verify_signature
 
-__all__ = ["Finding", "verify_log"]
+__all__ = ["Finding", "verification_keys", "verify_log"]
 
-Kind = Literal["edited", "deleted", "inserted", "reordered", "altered", "head", "checkpoint", "reconcile"]
+Kind = Literal[
+    "edited", "deleted", "inserted", "reordered", "altered", "head", "checkpoint", "key", "reconcile"
+]
 _BATCH = 5000
 
 
@@ -66,14 +72,26 @@ def _rows(conn: Connection, start: int) -> Iterator[Any]:
         cursor = batch[-1].seq
 
 
+def verification_keys(conn: Connection, trusted: str | None) -> list[PublishedKey]:
+    """The keys to check checkpoints with: the published ones, or (before any was published) ``trusted``."""
+    keys = published_keys(conn)
+    if keys or trusted is None:
+        return keys
+    return [PublishedKey(key_id_of(trusted) or "?", ALGORITHM, trusted, 0, None)]
+
+
 def verify_log(
     conn: Connection,
-    public_key_b64: str,
+    public_key_b64: str | None,
     *,
     since_seq: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[Finding]:
-    """Every problem in the log (empty when it is intact); ``since_seq`` trusts the link into that event."""
+    """Every problem in the log (empty when it is intact); ``since_seq`` trusts the link into that event.
+
+    ``public_key_b64`` is the key the caller trusts (its own signing key, or one pinned from outside); the
+    published keys are believed only if they chain to it. None trusts the published keys as they are.
+    """
     head = conn.execute(select(log_head)).one()
     start = max(int(head.first_seq), since_seq or 0)
     findings: list[Finding] = []
@@ -117,7 +135,9 @@ def verify_log(
                 + ("appended outside Registrar" if last.seq > head.seq else "deleted from the end"),
             )
         )
-    findings += _check_checkpoints(conn, public_key_b64, head, start)
+    keys = verification_keys(conn, public_key_b64)
+    findings += [Finding("key", None, problem) for problem in check_keys(keys, public_key_b64)]
+    findings += _check_checkpoints(conn, keys, head, start)
     return sorted(findings, key=lambda f: (f.seq is None, f.seq or 0, f.kind))
 
 
@@ -169,16 +189,45 @@ def _explain(breaks: list[_Break], hashes: dict[str, int]) -> list[Finding]:
     return findings
 
 
-def _check_checkpoints(conn: Connection, public_key_b64: str, head: Any, start: int) -> list[Finding]:
+def _check_signer(checkpoint: Checkpoint, keys: dict[str, tuple[int, PublishedKey]], last: int) -> str | None:
+    """What is wrong with who signed ``checkpoint`` and when (None if nothing).
+
+    ``keys`` maps key ids to (rotation rank, key); ``last`` is the rank of the previous checkpoint's key.
+    """
+    ranked = keys.get(checkpoint.key_id)
+    if ranked is None:
+        return f"signed by key {checkpoint.key_id}, which is not a published signing key"
+    rank, key = ranked
+    if not verify_signature(key.public_key, checkpoint.payload.encode(), checkpoint.signature):
+        return "the signature does not verify"
+    fields = checkpoint.fields()
+    if fields.get("keyId", checkpoint.key_id) != checkpoint.key_id:
+        return f"its payload names key {fields.get('keyId')} but it is filed under key {checkpoint.key_id}"
+    try:
+        dated = to_ms(datetime.fromisoformat(str(fields["time"])))
+    except (KeyError, ValueError):
+        return "it carries no valid time"
+    if not key.covers(dated):
+        return f"dated {fields['time']}, outside the validity of key {key.key_id} ({key.period()})"
+    if rank < last:
+        return f"signed by key {key.key_id}, which an earlier checkpoint's key had already replaced"
+    return None
+
+
+def _check_checkpoints(conn: Connection, keys: list[PublishedKey], head: Any, start: int) -> list[Finding]:
     findings: list[Finding] = []
     previous: str | None = None
     anchored = int(head.first_seq) == 1
+    ranked = {key.key_id: (rank, key) for rank, key in enumerate(keys)}
+    last_rank = 0
     for checkpoint in list_checkpoints(conn):
         name = f"checkpoint {checkpoint.id}"
-        if not verify_signature(public_key_b64, checkpoint.payload.encode(), checkpoint.signature):
-            findings.append(Finding("checkpoint", None, f"{name}: the signature does not verify"))
+        problem = _check_signer(checkpoint, ranked, last_rank)
+        if problem is not None:
+            findings.append(Finding("checkpoint", None, f"{name}: {problem}"))
             previous = payload_digest(checkpoint.payload)
             continue
+        last_rank = ranked[checkpoint.key_id][0]
         fields = checkpoint.fields()
         if fields.get("previous") != previous:
             findings.append(Finding("checkpoint", None, f"{name}: its predecessor is missing or was altered"))

@@ -39,6 +39,7 @@ __all__ = [
     "mcp_auth_servers",
     "mcp_servers",
     "metadata",
+    "signing_keys",
     "users",
 ]
 
@@ -191,6 +192,22 @@ log_checkpoints = Table(
     Column("payload", Text, nullable=False),
     Column("signature", String(128), nullable=False),
     Column("key_id", String(64), nullable=False),
+)
+
+# Every key that ever signed checkpoints, public half only, with its validity period; the current key has
+# no ``not_after_ms``. A rotation statement (``rotation``) binds each key to its predecessor and is signed
+# by both, so a retired key's row cannot be altered without the change being detected.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_key", String(128), nullable=False),
+    Column("not_before_ms", BigInteger, nullable=False),
+    Column("not_after_ms", BigInteger),
+    Column("rotation", Text),
+    Column("predecessor_signature", String(128)),
+    Column("own_signature", String(128)),
 )
 
 mcp_servers = Table(
