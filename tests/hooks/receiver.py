@@ -64,6 +64,11 @@ class Receiver:
     # From the POST numbered ``hold_after`` (0-based) on, POSTs wait for ``release`` before answering.
     hold_after: int | None = None
     release: threading.Event = field(default_factory=threading.Event)
+    # When set, every POST waits for one ``gate.release()`` before answering (one at a time, in any order).
+    gate: threading.Semaphore | None = None
+    max_body: int | None = None  # POSTs with a larger body are answered 413, as a body-capping proxy does
+    in_flight: int = 0  # POSTs that arrived and are not answered yet
+    max_in_flight: int = 0  # the most there ever were at once
     verification: Callable[[str | None], tuple[int, bytes]] | None = None
     requests: list[Received] = field(default_factory=list)
 
@@ -87,8 +92,12 @@ class Receiver:
                 record, held = receiver._record_post(self, body)
                 if held:
                     receiver.release.wait(60)
+                if receiver.gate is not None:
+                    receiver.gate.acquire(timeout=60)
                 time.sleep(receiver.delay)
                 record.finished = time.monotonic()
+                with receiver._lock:
+                    receiver.in_flight -= 1  # before the answer: the sender's next request comes after it
                 self._answer(record.status, b"")
 
             def _answer(self, status: int, body: bytes) -> None:
@@ -109,7 +118,12 @@ class Receiver:
     def _record_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[Received, bool]:
         with self._lock:
             held = self.hold_after is not None and len(self.posts_unlocked()) >= self.hold_after
-            status = self.script.pop(0) if self.script else self.default_status
+            if self.max_body is not None and len(body) > self.max_body:
+                status = 413
+            else:
+                status = self.script.pop(0) if self.script else self.default_status
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             return self._record(handler, body, status), held
 
     def _record(self, handler: BaseHTTPRequestHandler, body: bytes, status: int) -> Received:
