@@ -96,6 +96,7 @@ def postgres_url(postgres_database: str) -> str:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
+        data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key=TEST_SECRET_KEY,
         secret_key_file=tmp_path / "unused.key",
