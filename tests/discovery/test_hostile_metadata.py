@@ -123,6 +123,10 @@ HOSTILE: dict[str, tuple[Hostile, str]] = {
         _listed_issuer("http://127.0.0.1:9/\x9b2J"),
         "authorization_servers[1] in the protected resource metadata must not contain control",
     ),
+    "one-byte CSI in the challenge's resource_metadata": (
+        _resource(challenge=f"{PRM}/mcp\x9b2J"),
+        "the resource_metadata URL of the WWW-Authenticate challenge must not contain control",
+    ),
     "nul in a grant type": (
         _issuer(grant_types_supported=["authorization_code", "evil\u0000"]),
         "grant_types_supported[1] must not contain control",
