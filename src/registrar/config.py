@@ -110,6 +110,12 @@ class Settings:
     checkpoint_interval_seconds: float = 300.0
     purge_interval_seconds: float = 3600.0
     mcp_refresh_seconds: float = 3600.0  # 0 turns the scheduled refresh off
+    # Nothing waits without bound (registrar.store.database, registrar.api.slow_work).
+    db_wait_seconds: float = 5.0  # a writer waiting for the database gives up after this (503)
+    statement_timeout_seconds: float = 10.0  # every query the server runs (503 beyond it); 0: none
+    discovery_concurrency: int = 8  # MCP discoveries (registration, refresh) running at once
+    discovery_concurrency_per_token: int = 2  # ... of them for one API token
+    discovery_queue_seconds: float = 2.0  # waiting for a free discovery slot, then 429
     # Request context (registrar.context): who may speak for the client, and where its data comes from.
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose Forwarded / X-Forwarded-* headers are believed
     network_zones: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, CIDRs) in match order
@@ -182,6 +188,20 @@ class Settings:
             ),
             mcp_refresh_seconds=float(
                 env.get("REGISTRAR_MCP_REFRESH_SECONDS") or defaults.mcp_refresh_seconds
+            ),
+            db_wait_seconds=float(env.get("REGISTRAR_DB_WAIT_SECONDS") or defaults.db_wait_seconds),
+            statement_timeout_seconds=float(
+                env.get("REGISTRAR_STATEMENT_TIMEOUT_SECONDS") or defaults.statement_timeout_seconds
+            ),
+            discovery_concurrency=int(
+                env.get("REGISTRAR_DISCOVERY_CONCURRENCY") or defaults.discovery_concurrency
+            ),
+            discovery_concurrency_per_token=int(
+                env.get("REGISTRAR_DISCOVERY_CONCURRENCY_PER_TOKEN")
+                or defaults.discovery_concurrency_per_token
+            ),
+            discovery_queue_seconds=float(
+                env.get("REGISTRAR_DISCOVERY_QUEUE_SECONDS") or defaults.discovery_queue_seconds
             ),
             purge_interval_seconds=float(
                 env.get("REGISTRAR_PURGE_SECONDS") or defaults.purge_interval_seconds

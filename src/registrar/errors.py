@@ -22,6 +22,7 @@ __all__ = [
     "PermissionDenied",
     "RateLimited",
     "RegistrarError",
+    "ServiceUnavailable",
     "UnsafeDestination",
     "ValidationFailed",
 ]
@@ -145,6 +146,17 @@ class RateLimited(RegistrarError):
     status = 429
     code = "E0000047"
     summary = "API call exceeded rate limit due to too many requests."
+
+
+class ServiceUnavailable(RegistrarError):
+    """The database could not serve the request in time (a wait or a query out of time); retry later."""
+
+    status = 503
+    code = "E0000009"
+    summary = "Service Unavailable"
+
+    def __init__(self, causes: Sequence[str]):
+        super().__init__(None, causes)
 
 
 class DiscoveryFailed(ValidationFailed):

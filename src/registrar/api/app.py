@@ -24,6 +24,7 @@ from .errors import install_error_handlers
 from .middleware import RegistrarMiddleware
 from .ratelimit import rate_limiter_for
 from .routes import api_servers, checkpoints, client_auth_settings, event_hooks, logs, mcp_servers
+from .slow_work import SlowWork
 
 __all__ = ["create_app"]
 
@@ -43,7 +44,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """A Registrar application on ``settings`` (from the environment by default); migrates the store."""
     settings = settings or Settings.from_env()
     engine = engine or create_database_engine(
-        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        wait_seconds=settings.db_wait_seconds,
+        statement_timeout=settings.statement_timeout_seconds,
     )
     migrate(engine)
     with engine.connect() as conn:
@@ -72,6 +76,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.deps = deps
     app.state.enricher = enricher
     app.state.scheduler = scheduler
+    app.state.discoveries = SlowWork(
+        "MCP discoveries",
+        total=settings.discovery_concurrency,
+        per_token=settings.discovery_concurrency_per_token,
+        queue_seconds=settings.discovery_queue_seconds,
+    )
     app.include_router(api_servers.router)
     app.include_router(client_auth_settings.router)
     app.include_router(mcp_servers.router)

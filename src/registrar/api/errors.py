@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registrar.errors import MethodNotAllowed, NotFound, RegistrarError, ValidationFailed
+from registrar.errors import MethodNotAllowed, NotFound, RegistrarError, ServiceUnavailable, ValidationFailed
+from registrar.store.database import unavailable
 
 __all__ = ["error_response", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
 
 
 def error_response(error: RegistrarError) -> Response:
@@ -23,7 +29,11 @@ def error_response(error: RegistrarError) -> Response:
         "errorId": "oae" + secrets.token_urlsafe(16)[:22],
         "errorCauses": [{"errorSummary": cause} for cause in error.causes],
     }
-    headers = {"Allow": ", ".join(error.allowed)} if isinstance(error, MethodNotAllowed) else None
+    headers: dict[str, str] = {}
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allowed)
+    if isinstance(error, ServiceUnavailable):
+        headers["Retry-After"] = "1"
     return Response(
         orjson.dumps(body), status_code=error.status, headers=headers, media_type="application/json"
     )
@@ -32,6 +42,15 @@ def error_response(error: RegistrarError) -> Response:
 async def _registrar_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RegistrarError)
     return error_response(exc)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    # A wait or a statement out of time is a 503 the caller may retry; anything else stays a 500.
+    error = unavailable(exc)
+    if error is None:
+        raise exc
+    log.warning("%s %s: %s", request.method, request.url.path, error.reason)
+    return error_response(error)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
@@ -58,7 +77,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map the error tree, FastAPI's validation errors and Starlette's HTTP errors to Okta errors."""
+    """Map the error tree, FastAPI's validation errors, Starlette's HTTP errors and a database out of time
+    (503) to Okta errors."""
     app.add_exception_handler(RegistrarError, _registrar_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -33,7 +33,13 @@ out = Console()
 
 
 def _engine(settings: Settings) -> Engine:
-    engine = create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    # Maintenance (verify, purge, export) takes as long as the log is big: no statement timeout.
+    engine = create_database_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        wait_seconds=settings.db_wait_seconds,
+        statement_timeout=None,
+    )
     migrate(engine)
     return engine
 

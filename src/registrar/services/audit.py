@@ -2,7 +2,9 @@
 
 Success: the change and its events commit together (DESIGN.md invariant 1). Failure: the change rolls
 back and exactly one event of the operation's type records the FAILURE, or the DENY when the token lacks
-the scope (invariant 2), in a transaction of its own.
+the scope (invariant 2), in a transaction of its own. A database out of time (a wait or a query beyond
+its limit) fails the operation with ``ServiceUnavailable`` (503), audited the same way; when the audit
+cannot get in either, that is logged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from registrar.context import RequestContext
 from registrar.errors import PermissionDenied, RegistrarError
 from registrar.events.builder import Outcome
 from registrar.events.catalog import EventType, Target
+from registrar.store.database import unavailable
 from registrar.store.uow import UnitOfWork, unit_of_work
 
 __all__ = ["AuditTrail", "perform"]
@@ -57,7 +60,13 @@ def perform(
     except RegistrarError as error:
         _record_failure(engine, ctx, event_type, trail, "FAILURE", error.reason)
         raise
-    except Exception:
+    except Exception as error:
+        busy = unavailable(error)
+        if busy is not None:
+            # The database was out of time, not broken: a 503 the caller may retry, audited as such.
+            log.warning("operation %s gave up: %s (request %s)", event_type.name, busy.reason, ctx.request_id)
+            _record_failure(engine, ctx, event_type, trail, "FAILURE", busy.reason)
+            raise busy from error
         log.exception("operation %s failed (request %s)", event_type.name, ctx.request_id)
         _record_failure(engine, ctx, event_type, trail, "FAILURE", _INTERNAL_REASON)
         raise
@@ -74,6 +83,14 @@ def _record_failure(
     try:
         with unit_of_work(engine, ctx) as uow:
             uow.record(event_type, trail.targets, outcome=outcome, reason=reason, debug=trail.debug)
-    except Exception:
-        # The store itself is failing; the caller still gets the original error.
+    except Exception as error:
+        # The store itself is failing (or still busy); the caller still gets the original error.
+        if unavailable(error) is not None:
+            log.error(
+                "could not audit the failure of %s (request %s): the database is still busy: %s",
+                event_type.name,
+                ctx.request_id,
+                error,
+            )
+            return
         log.exception("could not audit the failure of %s (request %s)", event_type.name, ctx.request_id)

@@ -15,7 +15,7 @@ from registrar.events.builder import Outcome, build_event
 from registrar.events.catalog import EventType, Target
 from registrar.ids import utcnow
 
-from .database import write_lock
+from .database import write_transaction
 from .eventlog import append_events
 
 __all__ = ["UnitOfWork", "unit_of_work"]
@@ -61,8 +61,11 @@ class UnitOfWork:
 
 @contextmanager
 def unit_of_work(engine: Engine, ctx: RequestContext) -> Iterator[UnitOfWork]:
-    """Run a block in one transaction; its events are appended last and commit with it, or nothing does."""
-    with write_lock(engine), engine.connect() as conn, conn.begin():
+    """Run a block in one transaction; its events are appended last and commit with it, or nothing does.
+
+    Waiting to begin is bounded (``ServiceUnavailable`` after the engine's ``wait_seconds``).
+    """
+    with write_transaction(engine) as conn:
         uow = UnitOfWork(conn, ctx)
         yield uow
         uow.flush_events()

@@ -1,14 +1,21 @@
-"""``/resource-servers/api/v1/mcp-servers``, their discovered authorization servers, and refresh."""
+"""``/resource-servers/api/v1/mcp-servers``, their discovered authorization servers, and refresh.
+
+Registration and refresh wait on remote servers: they run on the discovery capacity (``SlowWork``), never
+on the thread pool that every other endpoint shares.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from registrar.discovery import FetchPolicy
+from registrar.domain.entities import ApiToken
 from registrar.domain.mcp import McpServerCreate, McpServerPatch
+from registrar.events import catalog as ev
 from registrar.services import mcp_refresh
 from registrar.services import mcp_servers as svc
 
@@ -23,6 +30,7 @@ from ..responses import (
     page_params,
 )
 from ..security import request_context, require_scope
+from ..slow_work import SlowWork
 
 __all__ = ["discovery_policy", "router"]
 
@@ -38,6 +46,19 @@ def discovery_policy(deps: ServiceDeps) -> FetchPolicy:
 
 DiscoveryPolicy = Annotated[FetchPolicy, Depends(discovery_policy)]
 
+T = TypeVar("T")
+
+
+async def _discovering(request: Request, token: ApiToken, func: Callable[..., T], *args: object) -> T:
+    """Run an operation that discovers on the discovery capacity, never on the shared thread pool.
+
+    A caller without the scope is denied (and audited) before any discovery: it needs no slot.
+    """
+    if ev.MCP_SERVER_REGISTER.scope not in token.scopes:
+        return await run_in_threadpool(func, *args)
+    discoveries: SlowWork = request.app.state.discoveries
+    return await discoveries.run(token.id, func, *args)
+
 
 @router.post("", status_code=201, openapi_extra=body_schema(McpServerCreate))
 async def register_mcp_server(
@@ -46,7 +67,7 @@ async def register_mcp_server(
     """Register an MCP server: discover its authorization servers, then store it INACTIVE."""
     body = await request.body()
     ctx = request_context(request, token)
-    detail = await run_in_threadpool(svc.register, deps, ctx, body, policy)
+    detail = await _discovering(request, token, svc.register, deps, ctx, body, policy)
     return json_response(mcp_server_json(detail, base_url(request), deps.org_id), 201)
 
 
@@ -105,11 +126,12 @@ def delete_mcp_server(request: Request, server_id: str, deps: ServiceDeps, token
 
 
 @router.post("/{server_id}/discovery")
-def refresh_mcp_server(
+async def refresh_mcp_server(
     request: Request, server_id: str, deps: ServiceDeps, token: CurrentToken, policy: DiscoveryPolicy
 ) -> Response:
     """Re-run discovery for an MCP server and record what changed."""
-    detail = mcp_refresh.refresh(deps, request_context(request, token), server_id, policy)
+    ctx = request_context(request, token)
+    detail = await _discovering(request, token, mcp_refresh.refresh, deps, ctx, server_id, policy)
     return json_response(mcp_server_json(detail, base_url(request), deps.org_id))
 
 
