@@ -28,6 +28,9 @@ def test_the_lease_outlasts_a_request() -> None:
         ("poll_seconds", 0),
         ("timeout_seconds", -1),
         ("pause_after_seconds", -5),
+        ("batch_bytes", 1023),
+        ("concurrency", 0),
+        ("concurrency", 65),
     ],
 )
 def test_nonsense_is_refused_at_start(field: str, value: float) -> None:
@@ -44,6 +47,8 @@ def test_settings_from_the_environment() -> None:
             "REGISTRAR_HOOK_BACKOFF_BASE_SECONDS": "2",
             "REGISTRAR_HOOK_BACKOFF_MAX_SECONDS": "120",
             "REGISTRAR_HOOK_PAUSE_AFTER_SECONDS": "3600",
+            "REGISTRAR_HOOK_BATCH_BYTES": "65536",
+            "REGISTRAR_HOOK_CONCURRENCY": "8",
         }
     )
     assert DeliveryPolicy.from_settings(settings) == DeliveryPolicy(
@@ -53,6 +58,9 @@ def test_settings_from_the_environment() -> None:
         backoff_base_seconds=2.0,
         backoff_max_seconds=120.0,
         pause_after_seconds=3600.0,
+        batch_bytes=65536,
+        concurrency=8,
     )
     defaults = DeliveryPolicy.from_settings(Settings.from_env({}))
     assert (defaults.poll_seconds, defaults.batch_size, defaults.pause_after_seconds) == (1.0, 100, 86400.0)
+    assert (defaults.batch_bytes, defaults.concurrency) == (256 * 1024, 4)
