@@ -40,6 +40,9 @@ _STORED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _SHOWN = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
+_SHOWN_IN_FORMS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
@@ -95,8 +98,12 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
-def escape_controls(text: str) -> str:
-    """``text`` safe for a terminal or a page: control and invisible format characters as visible escapes."""
-    if _SHOWN.search(text) is None:
+def escape_controls(text: str, *, keep_line_breaks: bool = False) -> str:
+    """``text`` safe for a terminal or a page: control and invisible format characters as visible escapes.
+
+    ``keep_line_breaks`` leaves TAB, LF and CR as they are (a form field that must round-trip them).
+    """
+    pattern = _SHOWN_IN_FORMS if keep_line_breaks else _SHOWN
+    if pattern.search(text) is None:
         return text
-    return _SHOWN.sub(_escape, text)
+    return pattern.sub(_escape, text)

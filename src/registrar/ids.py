@@ -16,6 +16,7 @@ __all__ = [
     "ORG",
     "USER",
     "format_timestamp",
+    "is_object_id",
     "new_id",
     "new_request_id",
     "utcnow",
@@ -32,6 +33,16 @@ ORG = "00o"
 
 _BASE62 = string.digits + string.ascii_letters
 _ID_LENGTH = 20
+_MAX_ID_LENGTH = 64
+
+
+def is_object_id(value: str) -> bool:
+    """Whether ``value`` could name a stored object: 1..64 ASCII letters and digits.
+
+    Anything else (a NUL, which PostgreSQL cannot even compare, a space, a megabyte) names nothing, and
+    the lookup answers "not found" without asking the database.
+    """
+    return 0 < len(value) <= _MAX_ID_LENGTH and value.isascii() and value.isalnum()
 
 
 def new_id(prefix: str) -> str:

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from registrar.context import RequestContext, context_for_user, external_origin
+from registrar.controls import escape_controls
 from registrar.errors import RegistrarError
 from registrar.services.deps import Deps
 
@@ -114,6 +115,12 @@ templates = Jinja2Templates(directory=_HERE / "templates")
 templates.env.globals["static"] = _static_url
 templates.env.filters["timestamp"] = _timestamp
 templates.env.filters["urlquote"] = lambda value: quote(str(value), safe="")
+# Every value a page shows may have come from outside (remote metadata, an old event): control and
+# invisible format characters are shown as visible escapes, before HTML escaping. TAB, LF and CR stay,
+# so that a description round-trips through its form.
+templates.env.finalize = lambda value: (
+    escape_controls(value, keep_line_breaks=True) if isinstance(value, str) else value
+)
 
 
 class ConsoleStatic(StaticFiles):

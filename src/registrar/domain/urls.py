@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from registrar.controls import has_controls
+
 __all__ = ["MAX_URL_LENGTH", "url_problem"]
 
 MAX_URL_LENGTH = 2048
@@ -15,7 +17,7 @@ def url_problem(value: str, *, allow_http: bool) -> str | None:
         return "must not be empty"
     if len(value) > MAX_URL_LENGTH:
         return f"must be at most {MAX_URL_LENGTH} characters"
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if has_controls(value) or any(ch.isspace() for ch in value):
         return "must not contain whitespace or control characters"
     try:
         parts = urlsplit(value)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Row
 from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettings
 from registrar.domain.mcp import AuthServerMetadata, McpAuthServer, McpServer, ResourceMetadata
 from registrar.errors import ValidationFailed
+from registrar.ids import is_object_id
 
 from .schema import (
     api_auth_servers,
@@ -87,6 +88,8 @@ def _client_auth_settings(row: Row[Any]) -> ClientAuthSettings:
 
 def get_api_server(conn: Connection, server_id: str, *, for_update: bool = False) -> ApiServer | None:
     """The API server with that id, optionally locked for the rest of the transaction."""
+    if not is_object_id(server_id):
+        return None
     query = select(api_servers).where(api_servers.c.id == server_id)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return None if row is None else _api_server(row)
@@ -94,6 +97,8 @@ def get_api_server(conn: Connection, server_id: str, *, for_update: bool = False
 
 def get_api_auth_server(conn: Connection, server_id: str, auth_server_id: str) -> ApiAuthServer | None:
     """An authorization server, only if it belongs to that API server."""
+    if not (is_object_id(server_id) and is_object_id(auth_server_id)):
+        return None
     row = conn.execute(
         select(api_auth_servers).where(
             api_auth_servers.c.id == auth_server_id, api_auth_servers.c.api_server_id == server_id
@@ -104,6 +109,8 @@ def get_api_auth_server(conn: Connection, server_id: str, auth_server_id: str) -
 
 def get_client_auth_settings(conn: Connection, settings_id: str) -> ClientAuthSettings | None:
     """Client authentication settings by id (without the secret)."""
+    if not is_object_id(settings_id):
+        return None
     row = conn.execute(select(client_auth_settings).where(client_auth_settings.c.id == settings_id)).first()
     return None if row is None else _client_auth_settings(row)
 
@@ -221,6 +228,8 @@ _CONVERTERS[mcp_auth_servers.name] = _mcp_auth_server
 
 def get_mcp_server(conn: Connection, server_id: str, *, for_update: bool = False) -> McpServer | None:
     """The MCP server with that id, optionally locked for the rest of the transaction."""
+    if not is_object_id(server_id):
+        return None
     query = select(mcp_servers).where(mcp_servers.c.id == server_id)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return None if row is None else _mcp_server(row)
@@ -228,6 +237,8 @@ def get_mcp_server(conn: Connection, server_id: str, *, for_update: bool = False
 
 def get_mcp_auth_server(conn: Connection, server_id: str, auth_server_id: str) -> McpAuthServer | None:
     """An authorization server, only if it belongs to that MCP server."""
+    if not (is_object_id(server_id) and is_object_id(auth_server_id)):
+        return None
     row = conn.execute(
         select(mcp_auth_servers).where(
             mcp_auth_servers.c.id == auth_server_id, mcp_auth_servers.c.mcp_server_id == server_id
