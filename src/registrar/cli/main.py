@@ -27,6 +27,8 @@ app = typer.Typer(
     add_completion=False,
     help="Registrar: audited registry of API and MCP servers.",
     epilog=registry.EXIT_CODES_HELP,
+    # A traceback with local variables would print settings, keys and tokens to the terminal.
+    pretty_exceptions_show_locals=False,
 )
 app.add_typer(tokens, name="tokens")
 integrity.register(app)
