@@ -10,6 +10,7 @@ from sqlalchemy import LargeBinary, cast, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
+from registrar.ids import is_object_id
 from registrar.store.schema import event_hook_deliveries, event_hook_skips, event_hooks, log_events, log_head
 
 from ._model import DeliveryHealth, EventHook, HookSkip
@@ -96,6 +97,8 @@ def insert_hook(conn: Connection, hook: EventHook, sealed: bytes | None, *, curs
 
 def get_hook(conn: Connection, hook_id: str, *, for_update: bool = False) -> EventHook | None:
     """The hook ``hook_id``, or None; ``for_update`` locks its row until the transaction ends."""
+    if not is_object_id(hook_id):
+        return None
     query = select(*_HOOK_COLUMNS).where(event_hooks.c.id == hook_id)
     if for_update:
         query = query.with_for_update()
