@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from registrar.api import create_app
 from registrar.config import Settings
-from registrar.events.catalog import CATALOG
+from registrar.events.catalog import CATALOG, OKTA_EVENT_TYPES
 
 from ..conftest import CLIENT_ADDRESS, MakeToken
 from .conftest import ALL_TYPES, AUTH_VALUE, Hooks, StoredEvents, hook_body
@@ -66,7 +66,7 @@ def test_list_get_and_unknown(hooks: Hooks, receiver: Receiver, client: TestClie
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        (lambda b: b["events"].update(items=["user.session.start"]), "events.items"),
+        (lambda b: b["events"].update(items=["user.lifecycle.create"]), "events.items"),
         (lambda b: b["events"].update(items=[]), "events.items"),
         (lambda b: b["events"].update(type="FLOW_EVENT"), "events.type"),
         (lambda b: b["events"].update(filter={"type": "EXPRESSION_LANGUAGE"}), "events.filter"),
@@ -111,6 +111,12 @@ def test_invalid_bodies_are_refused_naming_the_field(
 def test_every_catalog_type_can_be_subscribed(hooks: Hooks) -> None:
     hook = hooks.create("https://hooks.example.com/okta", items=tuple(CATALOG))
     assert hook["events"]["items"] == list(CATALOG)
+
+
+def test_sign_in_and_token_events_can_be_subscribed(hooks: Hooks) -> None:
+    # Okta's own types that Registrar writes (console sessions, API tokens): a SIEM hook wants them most.
+    hook = hooks.create("https://hooks.example.com/okta", items=tuple(OKTA_EVENT_TYPES))
+    assert hook["events"]["items"] == list(OKTA_EVENT_TYPES)
 
 
 def test_malformed_body(hooks: Hooks, client: TestClient) -> None:
