@@ -12,10 +12,15 @@ import re
 
 from registrar.errors import ValidationFailed
 
-__all__ = ["INT64_MAX", "bounded_int"]
+__all__ = ["INT64_MAX", "ascii_int", "bounded_int"]
 
 INT64_MAX = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def ascii_int(raw: str) -> int | None:
+    """``raw`` as a whole number when it is 1 to 19 ASCII digits (a header, a CLI argument), else None."""
+    return int(raw) if _DIGITS.fullmatch(raw) is not None else None
 
 
 def bounded_int(

@@ -31,6 +31,8 @@ from typing import Any
 import httpx2
 import orjson
 
+from registrar.params import ascii_int
+
 __all__ = [
     "API_SERVERS",
     "CLIENT_AUTH_SETTINGS",
@@ -162,7 +164,7 @@ def error_from_response(response: httpx2.Response) -> ApiError:
     except orjson.JSONDecodeError:
         body = None
     reset = response.headers.get("X-Rate-Limit-Reset", "")
-    reset_at = int(reset) if reset.isdigit() else None
+    reset_at = ascii_int(reset)
     if isinstance(body, dict) and isinstance(body.get("errorSummary"), str):
         causes = [
             str(cause.get("errorSummary"))

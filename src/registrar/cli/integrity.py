@@ -21,6 +21,7 @@ from registrar.integrity.retention import get_policy, set_policy
 from registrar.integrity.service import checkpoint_now, purge_now, signer_for
 from registrar.integrity.signing import key_id_of
 from registrar.integrity.verify import Finding, verification_keys, verify_log
+from registrar.params import ascii_int
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
 from registrar.store.schema import log_events
@@ -47,8 +48,8 @@ def _engine(settings: Settings) -> Engine:
 def _since_seq(engine: Engine, since: str | None) -> int | None:
     if since is None:
         return None
-    if since.isdigit():
-        return int(since)
+    if (seq := ascii_int(since)) is not None:
+        return seq
     moment = parse_timestamp(since)
     if moment is None:
         err.print(f"[red]error:[/] --since must be a sequence number or an ISO 8601 timestamp, not {since!r}")

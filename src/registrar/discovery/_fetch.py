@@ -42,6 +42,7 @@ from registrar.config import Settings
 from registrar.controls import escape_controls, has_controls, truncate
 from registrar.domain.urls import url_problem
 from registrar.errors import DiscoveryFailed, UnsafeDestination
+from registrar.params import ascii_int
 
 from ._addresses import AddressPolicy, IPAddress, IPNetwork, literal_address, parse_networks
 
@@ -227,7 +228,7 @@ class GuardedFetcher:
         limit = self.policy.max_body_bytes
         too_large = f"{_short(url)}: the response is larger than {limit // 1024} KiB"
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if (ascii_int(declared) or 0) > limit:
             raise DiscoveryFailed(too_large)
         if response.headers.get("content-encoding", "identity").lower() not in ("", "identity"):
             raise DiscoveryFailed(f"{_short(url)}: compressed responses are not accepted")

@@ -23,6 +23,7 @@ from registrar.config import Settings
 # Hooks need POST and their own headers, so they use the guard's transport rather than its GET fetcher.
 from registrar.discovery import FetchPolicy, GuardedTransport, parse_networks
 from registrar.errors import DiscoveryFailed
+from registrar.params import ascii_int
 
 __all__ = ["MAX_RESPONSE_BYTES", "USER_AGENT", "Answer", "CallFailed", "call", "hook_client"]
 
@@ -163,7 +164,7 @@ def call(
 
 def _read(response: httpx2.Response, deadline: float) -> bytes:
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+    if (ascii_int(declared) or 0) > MAX_RESPONSE_BYTES:
         raise CallFailed(f"the response is larger than {MAX_RESPONSE_BYTES // 1024} KiB")
     chunks: list[bytes] = []
     size = 0
