@@ -3,8 +3,9 @@
 Nothing waits for the database without bound. A writer waits at most ``wait_seconds`` for the database
 (SQLite's write lock, PostgreSQL's row locks, a pooled connection), then gives up with a 503
 (``ServiceUnavailable``); every statement runs at most ``statement_timeout`` seconds (PostgreSQL's
-``statement_timeout``; on SQLite a progress handler with a deadline), also a 503. Readers on SQLite take
-no lock at all (WAL): see ``read_only``. Migrations and maintenance lift the statement timeout with
+``statement_timeout``; on SQLite a progress handler with a deadline), also a 503. Readers on SQLite open
+their connection with ``execution_options(sqlite_immediate=False)``: in WAL mode they take no lock and
+never wait for a writer. Migrations and maintenance lift the statement timeout with
 ``conn.execution_options(**UNLIMITED)``; the maintenance commands build their engine without one.
 """
 
@@ -42,7 +43,6 @@ __all__ = [
     "create_database_engine",
     "is_sqlite",
     "migrate",
-    "read_only",
     "unavailable",
     "write_lock",
     "write_transaction",
@@ -63,7 +63,6 @@ _TIMEOUT_MESSAGE = "A database query ran longer than the statement timeout; try 
 @dataclass(frozen=True, slots=True)
 class _Limits:
     wait_seconds: float
-    statement_timeout: float | None
     writers: threading.Lock | None  # SQLite: this process's writers queue here
 
 
@@ -71,17 +70,12 @@ _LIMITS: weakref.WeakKeyDictionary[Engine, _Limits] = weakref.WeakKeyDictionary(
 
 
 def _limits(engine: Engine) -> _Limits:
-    return _LIMITS.get(engine) or _Limits(DEFAULT_WAIT_SECONDS, DEFAULT_STATEMENT_TIMEOUT, None)
+    return _LIMITS.get(engine) or _Limits(DEFAULT_WAIT_SECONDS, None)
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
     """True when the store is the embedded SQLite database."""
     return engine.dialect.name == "sqlite"
-
-
-def read_only(engine: Engine) -> Connection:
-    """A connection for reads: on SQLite its transactions take no lock, so a writer never blocks it."""
-    return engine.connect().execution_options(sqlite_immediate=False)
 
 
 @contextmanager
@@ -171,7 +165,7 @@ def create_database_engine(
         engine = _sqlite_engine(
             str(parsed.render_as_string(hide_password=False)), sqlite_synchronous, wait_seconds, options
         )
-        _LIMITS[engine] = _Limits(wait_seconds, timeout, threading.Lock())
+        _LIMITS[engine] = _Limits(wait_seconds, threading.Lock())
         return engine
     engine = create_engine(
         parsed,
@@ -182,7 +176,7 @@ def create_database_engine(
         connect_args={"options": f"-c statement_timeout={_ms(timeout)} -c lock_timeout={_ms(wait_seconds)}"},
         execution_options=options,
     )
-    _LIMITS[engine] = _Limits(wait_seconds, timeout, None)
+    _LIMITS[engine] = _Limits(wait_seconds, None)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
