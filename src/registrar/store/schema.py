@@ -332,6 +332,23 @@ job_claims = Table(
     Column("claimed_ms", BigInteger, nullable=False),
 )
 
+# Token lifecycle (migration 0010), appended like ``password_hash`` above. ``expires_ms`` NULL: never expires;
+# ``last_used_ms`` is written at most once a minute per token, outside the request's own transaction.
+api_tokens.append_column(Column("expires_ms", BigInteger))
+api_tokens.append_column(Column("last_used_ms", BigInteger))
+
+# Console sign-in throttling (migration 0010): one row per failed, or still in-flight, sign-in attempt per
+# subject (a hash of the account's login, or of the client address); counted over a sliding window.
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    Column("id", _PK, primary_key=True, autoincrement=True),
+    Column("subject", String(80), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_signin_failures_subject_at_ms", "subject", "at_ms"),
+    Index("ix_signin_failures_at_ms", "at_ms"),
+)
+
 # Event hook bounds (migration 0012), appended like ``password_hash`` above. ``body_limit_bytes``: the largest
 # body the receiver is known to take (learned from its 413s; NULL: only REGISTRAR_HOOK_BATCH_BYTES applies).
 # ``origin_seq``: the log head when the hook was created; what lies at or below it is history.
@@ -352,21 +369,4 @@ event_hook_skips = Table(
     Column("reason", Text, nullable=False),
     Column("skipped_ms", BigInteger, nullable=False),
     Index("ix_event_hook_skips_hook_id_pk", "hook_id", "pk"),
-)
-
-# Token lifecycle (migration 0010), appended like ``password_hash`` above. ``expires_ms`` NULL: never expires;
-# ``last_used_ms`` is written at most once a minute per token, outside the request's own transaction.
-api_tokens.append_column(Column("expires_ms", BigInteger))
-api_tokens.append_column(Column("last_used_ms", BigInteger))
-
-# Console sign-in throttling (migration 0010): one row per failed, or still in-flight, sign-in attempt per
-# subject (a hash of the account's login, or of the client address); counted over a sliding window.
-signin_failures = Table(
-    "signin_failures",
-    metadata,
-    Column("id", _PK, primary_key=True, autoincrement=True),
-    Column("subject", String(80), nullable=False),
-    Column("at_ms", BigInteger, nullable=False),
-    Index("ix_signin_failures_subject_at_ms", "subject", "at_ms"),
-    Index("ix_signin_failures_at_ms", "at_ms"),
 )
