@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
 import pytest
+
+from registrar.api.slow_work import SlowWork
 
 from ..discovery.servers import bound_socket, port_of, sdk_authorization_server, sdk_mcp_server
 from .conftest import Console, registry_events
@@ -59,3 +63,30 @@ def test_a_discovery_failure_is_shown_and_nothing_is_registered(console: Console
     assert failure["eventType"] == "resource_servers.mcp_server.register"
     assert failure["outcome"]["result"] == "FAILURE"
     assert "No MCP servers registered yet." in console.client.get("/mcp-servers").text
+
+
+def test_console_discovery_runs_on_the_discovery_capacity(console: Console, events: Events) -> None:
+    """A console registration waits for a discovery slot like an API one: none free → refused, no event."""
+    app: Any = console.client.app
+    app.state.discoveries = SlowWork("MCP discoveries", total=1, per_token=1, queue_seconds=0.05)
+    held = threading.Event()
+    release = threading.Event()
+
+    def occupy() -> None:
+        held.set()
+        release.wait(10)
+
+    async def hold_the_slot() -> None:
+        await app.state.discoveries.run("someone-else", occupy)
+
+    holder = threading.Thread(target=anyio.run, args=(hold_the_slot,))
+    holder.start()
+    try:
+        assert held.wait(5)
+        response = console.post("/mcp-servers/new", {"resourceUrl": "http://127.0.0.1:9/mcp"})
+    finally:
+        release.set()
+        holder.join(10)
+    assert response.status_code == 400  # the form again, with the refusal as its error
+    assert "Too many MCP discoveries in progress" in response.text
+    assert registry_events(events) == []

@@ -22,6 +22,7 @@ from ._web import (
     ConsoleRoute,
     CurrentSession,
     attempt,
+    attempt_discovery,
     audit_context,
     check_csrf,
     deps_of,
@@ -101,7 +102,9 @@ async def register_mcp_server(request: Request, session: CurrentSession) -> Resp
         {"resourceUrl": values["resourceUrl"], "metadata": {k: v for k, v in metadata.items() if v}}
     )
     ctx = audit_context(request, session)
-    detail, error = await attempt(svc.register, deps_of(request), ctx, body, _policy(request))
+    detail, error = await attempt_discovery(
+        request, session, svc.register, deps_of(request), ctx, body, _policy(request)
+    )
     if error is not None or detail is None:
         return await run_in_threadpool(_form_page, request, values, error)
     return RedirectResponse(f"/mcp-servers/{detail.server.id}?notice=registered", status_code=303)
@@ -163,7 +166,9 @@ async def refresh_mcp_server(request: Request, server_id: str, session: CurrentS
     form = await request.form()
     check_csrf(request, session, form)
     ctx = audit_context(request, session)
-    _, error = await attempt(mcp_refresh.refresh, deps_of(request), ctx, server_id, _policy(request))
+    _, error = await attempt_discovery(
+        request, session, mcp_refresh.refresh, deps_of(request), ctx, server_id, _policy(request)
+    )
     if error is not None:
         return await run_in_threadpool(
             _detail, request, session, server_id, error=error, error_scope="lifecycle"

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from registrar.api.slow_work import SlowWork
 from registrar.context import RequestContext, context_for_user, external_origin
 from registrar.controls import escape_controls
 from registrar.errors import RegistrarError
@@ -41,6 +42,7 @@ __all__ = [
     "PollingSession",
     "ScopeMissing",
     "attempt",
+    "attempt_discovery",
     "audit_context",
     "check_csrf",
     "cookie_name",
@@ -262,6 +264,18 @@ async def attempt(call: Callable[..., T], *args: Any) -> tuple[T | None, FormErr
     """Run a service call in the thread pool; a ``RegistrarError`` (already audited) becomes form errors."""
     try:
         return await run_in_threadpool(call, *args), None
+    except RegistrarError as error:
+        return None, errors_of(error)
+
+
+async def attempt_discovery(
+    request: Request, session: ConsoleSession, call: Callable[..., T], *args: Any
+) -> tuple[T | None, FormErrors | None]:
+    """``attempt`` for an operation that discovers: on the app's discovery capacity, as the API runs it
+    (``registrar.api.slow_work``), so console users cannot starve the shared thread pool either."""
+    discoveries: SlowWork = request.app.state.discoveries
+    try:
+        return await discoveries.run(session.token_id or session.user.id, call, *args), None
     except RegistrarError as error:
         return None, errors_of(error)
 
