@@ -10,7 +10,7 @@ leaves the filters working too.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -22,8 +22,8 @@ from starlette.testclient import TestClient
 
 from registrar.api.routes.mcp_servers import discovery_policy
 from registrar.config import Settings
-from registrar.discovery import FetchPolicy
 
+from ..api.test_mcp_servers import short_policy
 from .servers import PRM, MetadataSite
 
 BASE = "/resource-servers/api/v1/mcp-servers"
@@ -42,25 +42,8 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def app(app: FastAPI, settings: Settings) -> FastAPI:
-    policy = replace(
-        FetchPolicy.from_settings(settings), connect_timeout=1.0, request_timeout=1.0, discovery_timeout=5.0
-    )
-    app.dependency_overrides[discovery_policy] = lambda: policy
+    app.dependency_overrides[discovery_policy] = lambda: short_policy(settings)
     return app
-
-
-@pytest.fixture(scope="module")
-def site_server() -> Iterator[MetadataSite]:
-    site = MetadataSite()
-    with site.serve():
-        yield site
-
-
-@pytest.fixture
-def site(site_server: MetadataSite) -> Iterator[MetadataSite]:
-    site_server.reset()
-    yield site_server
-    site_server.reset()
 
 
 def stored_bodies(engine: Engine) -> list[str]:
