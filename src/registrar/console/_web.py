@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
@@ -21,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from registrar.api.slow_work import SlowWork
 from registrar.context import RequestContext, context_for_user, external_origin
 from registrar.controls import escape_controls
 from registrar.errors import RegistrarError
@@ -29,6 +28,9 @@ from registrar.services.deps import Deps
 
 from ._forms import FormErrors, errors_of
 from ._sessions import ConsoleSession, csrf_matches, load_session
+
+if TYPE_CHECKING:  # registrar.api imports the console: a runtime import would be circular
+    from registrar.api.slow_work import SlowWork
 
 T = TypeVar("T")
 
