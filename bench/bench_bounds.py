@@ -1,13 +1,14 @@
 """What the issue-11 bounds cost: audited writes and System Log reads, before and after, in one run.
 
-    .venv/bin/python bench/bench_bounds.py [--before REV] [--seconds 8] [--rounds 3]
+    .venv/bin/python bench/bench_bounds.py [--before REV] [--after REV] [--seconds 8] [--rounds 3]
 
 "Before" is the tree at ``REV`` (default: the commit before the bounds landed), checked out with
 ``git worktree`` into a temporary directory and run from its own ``src`` on the same interpreter; "after"
-is this tree. Both are real ``registrar serve`` processes on SQLite (WAL, ``synchronous=NORMAL``), driven
-by the same ``wrk`` client, alternating within each round (medians reported): ``POST
-/resource-servers/api/v1/api-servers`` with 8 keep-alive connections (a new ``resourceUrl`` each time) and
-``GET /api/v1/logs?limit=1000`` with 4 connections over the events those writes made. The bare
+is this tree, or ``--after REV`` checked out the same way. Both are real ``registrar serve`` processes on
+SQLite (WAL, ``synchronous=NORMAL``), driven by the same ``wrk`` client, alternating within each round
+(medians reported): ``POST /resource-servers/api/v1/api-servers`` with 8 keep-alive connections (a new
+``resourceUrl`` each time) and ``GET /api/v1/logs?limit=1000`` with 4 connections over the events those
+writes made. The bare
 INSERT + commit floor of ``bench_writes.py`` runs in the same rounds, so every figure has its floor.
 Writes ``bench/results/bounds.json``.
 """
@@ -114,6 +115,7 @@ def main() -> None:
     parser.add_argument(
         "--before", default=DEFAULT_BEFORE, help=f"the tree to compare with (default {DEFAULT_BEFORE})"
     )
+    parser.add_argument("--after", default=None, help="the tree to measure (default: this working tree)")
     parser.add_argument("--seconds", type=float, default=8, help="seconds per wrk run (default 8)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are reported (default 3)")
     parser.add_argument("--results", type=Path, default=RESULTS / "bounds.json")
@@ -126,9 +128,10 @@ def main() -> None:
         get = tmp / "get.lua"
         get.write_text(_GET_SCRIPT + WRK_DONE)
         before_tree = stack.enter_context(worktree(args.before))
+        after_tree = stack.enter_context(worktree(args.after)) if args.after else ROOT
         servers = {
             "before": stack.enter_context(server("before", before_tree / "src", tmp / "before")),
-            "after": stack.enter_context(server("after", ROOT / "src", tmp / "after")),
+            "after": stack.enter_context(server("after", after_tree / "src", tmp / "after")),
         }
         floor_port = free_port()
         floor_cmd = [
