@@ -55,7 +55,7 @@ UNLIMITED: dict[str, Any] = {"statement_timeout": None}
 """Execution options lifting the statement timeout of one connection (migrations, maintenance)."""
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
-_PROGRESS_STEPS = 1000  # SQLite VM instructions between two looks at the deadline (microseconds apart)
+_PROGRESS_STEPS = 20_000  # SQLite VM instructions between two looks at the deadline (well under 1 ms apart)
 _BUSY_MESSAGE = "The database stayed locked by other writers for longer than a request may wait; try again."
 _TIMEOUT_MESSAGE = "A database query ran longer than the statement timeout; try again or narrow the request."
 
