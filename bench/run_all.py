@@ -278,6 +278,7 @@ TITLES = {
     "enrichment": "Request-context enrichment, median / p99 (`bench_enrichment.py`)",
     "hooks": "Hook delivery (`bench_hooks.py`)",
     "load": "Load run: writes + polling + filtered reads at 80 % of max (`load.py`)",
+    "bounds": "What the input bounds cost: before / after, same run (`bench_bounds.py`)",
 }
 
 
