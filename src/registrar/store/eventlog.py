@@ -1,4 +1,5 @@
-"""Appending to the audit log: ``seq`` and ``published`` in commit order, stored bytes, the hash chain."""
+"""Appending to the audit log: ``seq`` and ``published`` in commit order, stored bytes, the hash chain and
+the Merkle tree (the leaf hashes and every subtree they complete, O(log n) per event, same transaction)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from sqlalchemy.engine import Connection
 from registrar.events.builder import canonical_bytes
 from registrar.ids import format_timestamp, utcnow
 from registrar.syslog.keywords import search_document
+from registrar.tlog._tree import append_leaves, leaf_hash, pack_frontier, unpack_frontier
 
-from .schema import log_event_targets, log_events, log_head
+from .schema import log_event_targets, log_events, log_head, tlog_nodes
 
 __all__ = ["Clock", "append_events", "append_history", "chain_hash"]
 
@@ -72,7 +74,9 @@ def append_history(conn: Connection, events: Sequence[tuple[dict[str, Any], date
 
 
 def _lock_head(conn: Connection) -> Any:
-    query = select(log_head.c.seq, log_head.c.hash, log_head.c.published_ms).where(log_head.c.singleton == 1)
+    query = select(log_head.c.seq, log_head.c.hash, log_head.c.published_ms, log_head.c.frontier).where(
+        log_head.c.singleton == 1
+    )
     return conn.execute(query.with_for_update()).one()
 
 
@@ -81,6 +85,7 @@ def _write(conn: Connection, head: Any, stamped: Sequence[tuple[dict[str, Any], 
     rows: list[dict[str, Any]] = []
     target_rows: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
+    leaves: list[bytes] = []
     for event, published_ms in stamped:
         seq += 1
         event["published"] = format_timestamp(_EPOCH + published_ms * _MS)
@@ -112,12 +117,17 @@ def _write(conn: Connection, head: Any, stamped: Sequence[tuple[dict[str, Any], 
                 }
             )
         documents.append({"seq": seq, "document": search_document(body)})
+        leaves.append(leaf_hash(body))
         prev = digest
         last_ms = max(last_ms, published_ms)
     conn.execute(insert(log_events), rows)
     if target_rows:
         conn.execute(insert(log_event_targets), target_rows)
     conn.execute(_INSERT_DOCUMENT[conn.dialect.name == "sqlite"], documents)
+    frontier, nodes = append_leaves(unpack_frontier(head.frontier, int(head.seq)), leaves)
+    conn.execute(insert(tlog_nodes), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
     conn.execute(
-        update(log_head).where(log_head.c.singleton == 1).values(seq=seq, hash=prev, published_ms=last_ms)
+        update(log_head)
+        .where(log_head.c.singleton == 1)
+        .values(seq=seq, hash=prev, published_ms=last_ms, frontier=pack_frontier(frontier))
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -40,6 +41,7 @@ __all__ = [
     "mcp_servers",
     "metadata",
     "signing_keys",
+    "tlog_nodes",
     "users",
 ]
 
@@ -370,3 +372,17 @@ event_hook_skips = Table(
     Column("skipped_ms", BigInteger, nullable=False),
     Index("ix_event_hook_skips_hook_id_pk", "hook_id", "pk"),
 )
+
+# The log's Merkle tree (migration 0013): the hash of every complete subtree, (level, index) as in
+# ``registrar.tlog``: level 0 holds leaf hashes, so about two rows per event. Purges never touch it.
+tlog_nodes = Table(
+    "tlog_nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True),
+    Column("idx", BigInteger, primary_key=True),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+# The tree's right edge (migration 0013), appended like ``password_hash`` above: the hashes of the complete
+# subtrees along it, largest first, 32 bytes each (their levels are the set bits of ``seq``); NULL: empty.
+log_head.append_column(Column("frontier", LargeBinary))

@@ -25,8 +25,10 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "pack_frontier",
     "root_from_frontier",
     "tree_root",
+    "unpack_frontier",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -88,6 +90,22 @@ def root_from_frontier(frontier: Frontier) -> bytes:
     for _, left in reversed(frontier[:-1]):
         digest = node_hash(left, digest)
     return digest
+
+
+def pack_frontier(frontier: Frontier) -> bytes:
+    """The frontier as stored: its hashes, largest subtree first (the levels follow from the tree size)."""
+    return b"".join(digest for _, digest in frontier)
+
+
+def unpack_frontier(packed: bytes | None, size: int) -> Frontier:
+    """The frontier of a tree of ``size`` leaves from :func:`pack_frontier`'s bytes (None: empty tree)."""
+    levels = [level for level in range(size.bit_length() - 1, -1, -1) if size >> level & 1]
+    packed = packed or b""
+    if len(packed) != 32 * len(levels):
+        raise ValueError(
+            f"a tree of {size} leaves has {len(levels)} frontier hashes, not {len(packed) / 32:g}"
+        )
+    return [(level, packed[32 * i : 32 * i + 32]) for i, level in enumerate(levels)]
 
 
 def _split(n: int) -> int:

@@ -1,0 +1,133 @@
+"""The tree as the database holds it: ``tlog_nodes`` (every complete subtree) and the head's frontier.
+
+The tree size is the log head's ``seq``: leaf *i* is the event at log position *i* + 1, so the tree and the
+hash chain always describe the same prefix (both are written under the head's lock, in one transaction).
+Purges delete event bodies, never nodes: ``minimum_index`` is then the first leaf whose bytes remain.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Connection
+
+from registrar.store.schema import log_events, log_head, tlog_nodes
+
+from ._tree import Coord, Frontier, root_from_frontier, unpack_frontier
+
+__all__ = [
+    "DatabaseNodes",
+    "MissingNodes",
+    "TreeHead",
+    "current_root",
+    "leaf_bodies",
+    "level_hashes",
+    "minimum_index",
+    "tree_head",
+    "tree_size",
+]
+
+
+class MissingNodes(LookupError):
+    """Nodes a proof needs are not stored (a tree damaged in the database, or a size beyond the tree)."""
+
+    def __init__(self, missing: Iterable[Coord]):
+        self.missing = sorted(missing)
+        shown = ", ".join(f"({level}, {index})" for level, index in self.missing[:5])
+        more = f" and {len(self.missing) - 5} more" if len(self.missing) > 5 else ""
+        super().__init__(f"tree nodes (level, index) not stored: {shown}{more}")
+
+
+class DatabaseNodes:
+    """A :class:`~registrar.tlog.NodeSource` over ``tlog_nodes``: one query per proof."""
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def nodes(self, coords: Iterable[Coord]) -> dict[Coord, bytes]:
+        """The hashes of ``coords``, fetched in one query; raises :class:`MissingNodes` if any is absent."""
+        by_level: dict[int, list[int]] = defaultdict(list)
+        for level, index in coords:
+            by_level[level].append(index)
+        if not by_level:
+            return {}
+        query = select(tlog_nodes.c.level, tlog_nodes.c.idx, tlog_nodes.c.hash).where(
+            or_(
+                *(
+                    and_(tlog_nodes.c.level == level, tlog_nodes.c.idx.in_(indices))
+                    for level, indices in by_level.items()
+                )
+            )
+        )
+        found = {(int(r.level), int(r.idx)): bytes(r.hash) for r in self._conn.execute(query)}
+        wanted = {(level, index) for level, indices in by_level.items() for index in indices}
+        if missing := wanted - found.keys():
+            raise MissingNodes(missing)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    """The tree as of the log head: its size (= the head's ``seq``), root and right edge."""
+
+    size: int
+    root: bytes
+    frontier: Frontier
+
+
+def tree_head(conn: Connection) -> TreeHead:
+    """The current tree, read with the log head in one row (a committed, gap-free prefix)."""
+    row = conn.execute(select(log_head.c.seq, log_head.c.frontier).where(log_head.c.singleton == 1)).one()
+    size = int(row.seq)
+    frontier = unpack_frontier(None if row.frontier is None else bytes(row.frontier), size)
+    return TreeHead(size=size, root=root_from_frontier(frontier), frontier=frontier)
+
+
+def tree_size(conn: Connection) -> int:
+    """How many leaves the tree holds: the log head's ``seq``."""
+    return int(conn.execute(select(log_head.c.seq).where(log_head.c.singleton == 1)).scalar_one())
+
+
+def current_root(conn: Connection) -> bytes:
+    """The root hash of the current tree (RFC 6962 MTH), from the head's frontier."""
+    return tree_head(conn).root
+
+
+def minimum_index(conn: Connection) -> int:
+    """The first leaf whose event is still stored (tlog-tiles' minimum index): 0 until a purge."""
+    first_seq = conn.execute(select(log_head.c.first_seq).where(log_head.c.singleton == 1)).scalar_one()
+    return int(first_seq) - 1
+
+
+def level_hashes(conn: Connection, level: int, start: int, count: int) -> list[bytes]:
+    """The hashes of nodes ``start .. start+count-1`` at ``level``, in order (the leading run stored)."""
+    rows = conn.execute(
+        select(tlog_nodes.c.idx, tlog_nodes.c.hash)
+        .where(tlog_nodes.c.level == level, tlog_nodes.c.idx >= start, tlog_nodes.c.idx < start + count)
+        .order_by(tlog_nodes.c.idx)
+    ).all()
+    hashes: list[bytes] = []
+    for expected, row in enumerate(rows, start):
+        if int(row.idx) != expected:
+            break
+        hashes.append(bytes(row.hash))
+    return hashes
+
+
+def leaf_bodies(conn: Connection, start: int, count: int) -> list[bytes]:
+    """The stored bytes of leaves ``start .. start+count-1`` (events ``start+1 ..``), in order; only the
+    leading run that is stored (a purged or missing event ends it)."""
+    rows = conn.execute(
+        select(log_events.c.seq, log_events.c.body)
+        .where(log_events.c.seq > start, log_events.c.seq <= start + count)
+        .order_by(log_events.c.seq)
+    ).all()
+    bodies: list[bytes] = []
+    for expected, row in enumerate(rows, start + 1):
+        if int(row.seq) != expected:
+            break
+        bodies.append(row.body.encode())
+    return bodies
