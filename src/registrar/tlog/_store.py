@@ -16,16 +16,20 @@ from sqlalchemy.engine import Connection
 
 from registrar.store.schema import log_events, log_head, tlog_nodes
 
+from ._layout import Tile, encode_bundle
 from ._tree import Coord, Frontier, root_from_frontier, unpack_frontier
 
 __all__ = [
     "DatabaseNodes",
     "MissingNodes",
+    "Pruned",
     "TreeHead",
     "current_root",
     "leaf_bodies",
     "level_hashes",
     "minimum_index",
+    "read_entry_bundle",
+    "read_tile",
     "tree_head",
     "tree_size",
 ]
@@ -131,3 +135,51 @@ def leaf_bodies(conn: Connection, start: int, count: int) -> list[bytes]:
             break
         bodies.append(row.body.encode())
     return bodies
+
+
+class Pruned(LookupError):
+    """An entry bundle whose events were purged (below the log's minimum index): its hashes remain."""
+
+    def __init__(self, coord: Tile, minimum: int):
+        self.coord = coord
+        self.minimum = minimum
+        super().__init__(f"{coord.path} is pruned: the log's minimum index is {minimum}")
+
+
+def _within(coord: Tile, size: int) -> bool:
+    """Whether the tree of ``size`` leaves has every node ``coord`` holds (a full tile: all 256)."""
+    return coord.start + coord.width <= size >> coord.tree_level
+
+
+def read_tile(conn: Connection, coord: Tile) -> bytes | None:
+    """The bytes of a hash tile (concatenated 32-byte hashes); None when the tree does not have them yet.
+
+    Hash tiles outlive purges: the nodes of purged events are kept, so every retained proof stays valid.
+    """
+    if not _within(coord, tree_size(conn)):
+        return None
+    hashes = level_hashes(conn, coord.tree_level, coord.start, coord.width)
+    if len(hashes) != coord.width:
+        raise MissingNodes(
+            (coord.tree_level, i) for i in range(coord.start + len(hashes), coord.start + coord.width)
+        )
+    return b"".join(hashes)
+
+
+def read_entry_bundle(conn: Connection, coord: Tile) -> bytes | None:
+    """The entry bundle of ``coord`` (None when the tree does not have those leaves yet).
+
+    Raises :class:`Pruned` when any of its events was purged: a bundle is served whole or not at all.
+    """
+    if not _within(coord, tree_size(conn)):
+        return None
+    minimum = minimum_index(conn)
+    if coord.start < minimum:
+        raise Pruned(coord, minimum)
+    bodies = leaf_bodies(conn, coord.start, coord.width)
+    if len(bodies) != coord.width:
+        minimum = minimum_index(conn)
+        if coord.start < minimum:  # purged while we read
+            raise Pruned(coord, minimum)
+        raise LookupError(f"{coord.path}: event seq {coord.start + len(bodies) + 1} is missing from the log")
+    return encode_bundle(bodies)
