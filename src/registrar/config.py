@@ -86,6 +86,49 @@ def _networks(raw: str) -> tuple[str, ...]:
     return networks
 
 
+def _origin(raw: str) -> str:
+    """A checkpoint origin (and note key name): non-empty, no spaces, no '+', printable."""
+    origin = raw.strip()
+    if origin and (any(ch.isspace() or ch == "+" or not ch.isprintable() for ch in origin)):
+        raise ValueError(f"REGISTRAR_TLOG_ORIGIN: no spaces, '+' or control characters, got {raw!r}")
+    return origin
+
+
+def _witnesses(raw: str, *, allow_http: bool) -> tuple[tuple[str, str], ...]:
+    """``<vkey> <url>;<vkey> <url>``: each key parsed (type 0x04) and each URL checked now, at start-up."""
+    from urllib.parse import urlsplit
+
+    from registrar.tlog._note import COSIGNATURE_V1, NoteError, parse_verifier_key
+
+    witnesses: list[tuple[str, str]] = []
+    names: set[str] = set()
+    for part in raw.split(";"):
+        if not part.strip():
+            continue
+        fields = part.split()
+        if len(fields) != 2:
+            raise ValueError(f"REGISTRAR_WITNESSES: expected '<vkey> <url>', got {part.strip()!r}")
+        vkey, url = fields
+        try:
+            key = parse_verifier_key(vkey)
+        except NoteError as error:
+            raise ValueError(f"REGISTRAR_WITNESSES: {vkey!r}: {error}") from None
+        if key.key_type != COSIGNATURE_V1:
+            raise ValueError(f"REGISTRAR_WITNESSES: {vkey!r} is not a cosignature key (type 0x04)")
+        if key.name in names:
+            raise ValueError(f"REGISTRAR_WITNESSES: witness {key.name!r} is listed twice")
+        split = urlsplit(url)
+        schemes = ("https", "http") if allow_http else ("https",)
+        if split.scheme not in schemes or not split.hostname or split.query or split.fragment:
+            raise ValueError(
+                f"REGISTRAR_WITNESSES: {url!r} is not an https URL prefix (http needs "
+                "REGISTRAR_DISCOVERY_ALLOW_HTTP=true)"
+            )
+        names.add(key.name)
+        witnesses.append((vkey, url.rstrip("/")))
+    return tuple(witnesses)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything an operator can configure; see the README's settings table.
@@ -146,6 +189,12 @@ class Settings:
     # is skipped with a recorded reason. 256 KiB: four events of the 64 KiB maximum, below common caps.
     hook_batch_bytes: int = 256 * 1024
     hook_concurrency: int = 4  # deliveries in flight at once, per server process
+    # The transparency log's checkpoints and witnesses (registrar.tlog): "" origin = ``registrar/<orgId>``.
+    tlog_origin: str = ""
+    tlog_checkpoint_seconds: float = 10.0  # a new checkpoint within this long of the log growing
+    tlog_heartbeat_seconds: float = 300.0  # an idle log is re-signed and re-witnessed this often
+    witnesses: tuple[tuple[str, str], ...] = ()  # (witness verifier key, URL prefix)
+    witness_timeout_seconds: float = 10.0  # one add-checkpoint request, connecting to the last byte
 
     def __post_init__(self) -> None:
         """Resolve the defaults that live in the data directory."""
@@ -249,6 +298,19 @@ class Settings:
             ),
             hook_batch_bytes=int(env.get("REGISTRAR_HOOK_BATCH_BYTES") or defaults.hook_batch_bytes),
             hook_concurrency=int(env.get("REGISTRAR_HOOK_CONCURRENCY") or defaults.hook_concurrency),
+            tlog_origin=_origin(env.get("REGISTRAR_TLOG_ORIGIN") or ""),
+            tlog_checkpoint_seconds=_positive(
+                env, "REGISTRAR_TLOG_CHECKPOINT_SECONDS", defaults.tlog_checkpoint_seconds
+            ),
+            tlog_heartbeat_seconds=_positive(
+                env, "REGISTRAR_TLOG_HEARTBEAT_SECONDS", defaults.tlog_heartbeat_seconds
+            ),
+            witnesses=_witnesses(
+                env.get("REGISTRAR_WITNESSES") or "", allow_http=_flag(env, "REGISTRAR_DISCOVERY_ALLOW_HTTP")
+            ),
+            witness_timeout_seconds=_positive(
+                env, "REGISTRAR_WITNESS_TIMEOUT_SECONDS", defaults.witness_timeout_seconds
+            ),
         )
         if process:
             _prepare_data_dir(settings)

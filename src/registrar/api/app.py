@@ -23,7 +23,15 @@ from registrar.store.repositories import org_id
 from .errors import install_error_handlers
 from .middleware import RegistrarMiddleware
 from .ratelimit import rate_limiter_for
-from .routes import api_servers, checkpoints, client_auth_settings, event_hooks, logs, mcp_servers, tlog
+from .routes import (
+    api_servers,
+    checkpoints,
+    client_auth_settings,
+    event_hooks,
+    logs,
+    mcp_servers,
+    tlog_checkpoints,
+)
 from .slow_work import SlowWork
 
 __all__ = ["create_app"]
@@ -86,7 +94,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(client_auth_settings.router)
     app.include_router(mcp_servers.router)
     app.include_router(checkpoints.router)
-    app.include_router(tlog.router)
+    app.include_router(tlog_checkpoints.router)
     app.include_router(logs.router)
     install_console(app)
     app.include_router(event_hooks.router)

@@ -8,6 +8,7 @@ from registrar.services.deps import Deps
 
 from .mcp_refresh import refresh_due_servers
 from .scheduler import Job
+from .tlog_checkpoints import checkpoint_tree
 
 __all__ = ["build_jobs"]
 
@@ -22,6 +23,9 @@ def build_jobs(deps: Deps) -> list[Job]:
             deps.engine, settings, deps.org_id, min_interval_s=settings.checkpoint_interval_seconds * 0.9
         )
 
+    def tree_checkpoint() -> None:
+        checkpoint_tree(deps.engine, settings, deps.org_id)
+
     def retention() -> None:
         purge_now(deps.engine, settings, deps.org_id)
 
@@ -31,6 +35,8 @@ def build_jobs(deps: Deps) -> list[Job]:
     jobs: list[Job] = [
         Job("checkpoint", settings.checkpoint_interval_seconds, checkpoint),
         Job("purge", settings.purge_interval_seconds, retention, delay=30),
+        # Within REGISTRAR_TLOG_CHECKPOINT_SECONDS of the log growing, and once more when the server stops.
+        Job("tlog-checkpoint", settings.tlog_checkpoint_seconds, tree_checkpoint, at_stop=tree_checkpoint),
         *delivery_jobs(deps),
     ]
     if settings.mcp_refresh_seconds > 0:

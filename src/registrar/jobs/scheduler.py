@@ -18,12 +18,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """Run ``run`` every ``interval`` seconds (the first run after ``delay`` seconds)."""
+    """Run ``run`` every ``interval`` seconds (the first run after ``delay`` seconds).
+
+    ``at_stop``, if given, runs once when the scheduler stops, after the job's last run has finished.
+    """
 
     name: str
     interval: float
     run: Callable[[], None]
     delay: float = 0.0
+    at_stop: Callable[[], None] | None = None
 
 
 class Scheduler:
@@ -44,11 +48,18 @@ class Scheduler:
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask every job to stop and wait for the runs in progress."""
+        """Ask every job to stop, wait for the runs in progress, then run the jobs' ``at_stop``."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
+        started = bool(self._threads)
         self._threads.clear()
+        for job in self.jobs if started else ():
+            if job.at_stop is not None:
+                try:
+                    job.at_stop()
+                except Exception:
+                    log.exception("job %s failed at shutdown", job.name)
 
     def _loop(self, job: Job) -> None:
         if self._stop.wait(job.delay):

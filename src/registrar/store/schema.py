@@ -41,7 +41,10 @@ __all__ = [
     "mcp_servers",
     "metadata",
     "signing_keys",
+    "tlog_checkpoints",
+    "tlog_cosignatures",
     "tlog_nodes",
+    "tlog_witnesses",
     "users",
 ]
 
@@ -386,3 +389,40 @@ tlog_nodes = Table(
 # The tree's right edge (migration 0013), appended like ``password_hash`` above: the hashes of the complete
 # subtrees along it, largest first, 32 bytes each (their levels are the set bits of ``seq``); NULL: empty.
 log_head.append_column(Column("frontier", LargeBinary))
+
+# Signed-note checkpoints of the tree (migration 0014): one per tree size, the note signed by the signing key
+# ``key_id``; ``created_ms`` is when it was last signed (a heartbeat re-signs the latest and refreshes it).
+tlog_checkpoints = Table(
+    "tlog_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# Witness cosignature lines (migration 0014), verified before they are stored: the newest per witness and size.
+tlog_cosignatures = Table(
+    "tlog_cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness_name", String(255), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# What each configured witness (REGISTRAR_WITNESSES) last cosigned and how the last attempt went. A replica
+# submitting to a witness holds it until ``lease_ms``, so replicas never race each other for one witness.
+tlog_witnesses = Table(
+    "tlog_witnesses",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("vkey", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("size", BigInteger),
+    Column("last_error", Text),
+    Column("last_attempt_ms", BigInteger),
+    Column("last_success_ms", BigInteger),
+    Column("lease_ms", BigInteger),
+)

@@ -7,6 +7,9 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0014"
 down_revision = "0013"
 branch_labels = None
@@ -14,8 +17,38 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "tlog_checkpoints",
+        sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("root", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("key_id", sa.String(length=64), nullable=False),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("size", name=op.f("pk_tlog_checkpoints")),
+    )
+    op.create_table(
+        "tlog_cosignatures",
+        sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("witness_name", sa.String(length=255), nullable=False),
+        sa.Column("line", sa.Text(), nullable=False),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("size", "witness_name", name=op.f("pk_tlog_cosignatures")),
+    )
+    op.create_table(
+        "tlog_witnesses",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("vkey", sa.Text(), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("last_attempt_ms", sa.BigInteger(), nullable=True),
+        sa.Column("last_success_ms", sa.BigInteger(), nullable=True),
+        sa.Column("lease_ms", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_tlog_witnesses")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("tlog_witnesses")
+    op.drop_table("tlog_cosignatures")
+    op.drop_table("tlog_checkpoints")
