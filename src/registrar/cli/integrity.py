@@ -5,6 +5,7 @@ Maintenance commands: they work on the database directly (``REGISTRAR_DATABASE_U
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,6 +27,9 @@ from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
 from registrar.store.schema import log_events
 from registrar.syslog.timeparse import parse_timestamp
+
+from .options import TokenOption
+from .verify_remote import run_remote
 
 __all__ = ["register"]
 
@@ -68,15 +72,54 @@ def verify(
     key: Annotated[
         str | None,
         typer.Option(
-            help="Public key (base64) to trust, current or retired; default this host's signing key."
+            help="Public key (base64) to trust, current or retired; default this host's signing key. "
+            "With --remote: a signed-note verifier key to pin."
         ),
     ] = None,
     reconcile: Annotated[
         bool,
         typer.Option("--reconcile", help="Also check that the resource tables match what the events say."),
     ] = False,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote",
+            help="Verify the transparency log at this server URL (or exported directory) from what it "
+            "publishes alone: checkpoint, verifier keys, tiles, entries.",
+            rich_help_panel="Remote",
+        ),
+    ] = None,
+    token: TokenOption = None,
+    kept: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="With --remote: a checkpoint kept outside (a witness's, or --save-checkpoint's); the log "
+            "must extend it.",
+            rich_help_panel="Remote",
+        ),
+    ] = None,
+    save_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --remote: keep the verified checkpoint in this file.", rich_help_panel="Remote"
+        ),
+    ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --remote: a witness verifier key (type 0x04) whose cosignature is required.",
+            rich_help_panel="Remote",
+        ),
+    ] = None,
 ) -> None:
     """Walk the event log and its checkpoints; report every edit, deletion, insertion or reordering."""
+    if remote is not None:
+        pinned = [key] if key else []
+        run_remote(
+            remote, token, pinned=pinned, witnesses=witness or [], kept_file=kept, save_file=save_checkpoint
+        )
+        return
     settings = Settings.from_env()
     engine = _engine(settings)
     public = key or _local_public_key(settings)
