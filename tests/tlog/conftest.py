@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import pytest
@@ -75,6 +76,7 @@ def witnessed_settings(settings: Settings, witness: SpecWitness) -> Settings:
     )
 
 
+@contextmanager
 def open_log(settings: Settings, engine: Engine, token: str, witness: SpecWitness | None) -> Iterator[Log]:
     """The app on ``settings``; ``witness`` is told to trust the log's key."""
     app = create_app(settings, engine=engine)
@@ -89,4 +91,5 @@ def open_log(settings: Settings, engine: Engine, token: str, witness: SpecWitnes
 
 @pytest.fixture
 def log(witnessed_settings: Settings, engine: Engine, token: str, witness: SpecWitness) -> Iterator[Log]:
-    yield from open_log(witnessed_settings, engine, token, witness)
+    with open_log(witnessed_settings, engine, token, witness) as opened:
+        yield opened

@@ -153,3 +153,13 @@ def test_a_witness_that_is_down_shows_its_lag_and_error(log: Log, witness: SpecW
     assert row["lastError"] == "could not connect"
     assert row["lastSuccess"] is not None and row["lastAttempt"] >= row["lastSuccess"]
     assert "could not connect" in log.client.get("/api/v1/logs/tlog/witnesses", headers=log.auth).text
+
+
+def test_a_cosignature_that_does_not_verify_is_not_stored_or_served(log: Log, witness: SpecWitness) -> None:
+    witness.lying = True
+    log.write(1)
+    log.checkpoint()
+    assert witness.answers == [200]
+    assert not _cosigned_by(log.client.get("/api/v1/logs/tlog/checkpoint", headers=log.auth).text, witness)
+    (row,) = _witness_rows(log)
+    assert row["cosignedSize"] is None and "does not verify" in row["lastError"]

@@ -108,6 +108,7 @@ class SpecWitness:
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
     server: ThreadingHTTPServer | None = None
+    lying: bool = False  # cosign something other than what the spec says (a broken or hostile witness)
 
     def stop(self) -> None:
         """Take the witness off the network: its port refuses connections from now on."""
@@ -131,6 +132,8 @@ class SpecWitness:
 
     def cosign(self, text: str, timestamp: int) -> str:
         message = f"cosignature/v1\ntime {timestamp}\n".encode() + text.encode()
+        if self.lying:
+            message += b"and more\n"
         blob = self.key_id + timestamp.to_bytes(8, "big") + self.key.sign(message)
         return f"{DASH} {self.name} {base64.b64encode(blob).decode()}\n"
 
