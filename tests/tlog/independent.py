@@ -646,8 +646,11 @@ def verify_proof(
 
 
 class _Response(Protocol):
-    status_code: int
-    content: bytes
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
 
 
 class _Client(Protocol):

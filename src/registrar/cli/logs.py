@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 
 from registrar.config import Settings
 from registrar.errors import RegistrarError
-from registrar.exports import ExportFormat, count_events, export_log
+from registrar.exports import ExportFormat, count_events, export_log, export_tiles
 from registrar.store.database import create_database_engine, migrate
 from registrar.syslog.query import MAX_LIMIT, LogQuery, parse_query
 
@@ -109,11 +109,21 @@ def export(
     ] = None,
     q: Annotated[str | None, typer.Option("--q", help="Keyword search, as the API's q parameter.")] = None,
     export_format: Annotated[
-        ExportFormat, typer.Option("--format", help="jsonl: the stored events; ocsf: OCSF 1.3.0 records.")
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="jsonl: the stored events; ocsf: OCSF 1.3.0 records; tiles: the whole log as a static "
+            "tlog-tiles directory (--output DIR), as of its latest checkpoint.",
+        ),
     ] = ExportFormat.JSONL,
-    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")] = "-",
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write, or - for stdout (tiles: a new directory).")
+    ] = "-",
 ) -> None:
-    """Export the events a System Log query selects, one JSON object per line."""
+    """Export the events a System Log query selects, one JSON object per line (or the log as tiles)."""
+    if export_format is ExportFormat.TILES:
+        _export_tiles(output, query_given=any(v is not None for v in (since, until, filter_, q)))
+        return
     query = _query(since, until, filter_, q)
     engine = _engine(Settings.from_env())
     try:
@@ -126,3 +136,36 @@ def export(
         engine.dispose()
     where = "stdout" if output == "-" else output
     err.print(f"exported {written} events ({export_format.value}) to {where}", highlight=False)
+
+
+def _export_tiles(output: str, *, query_given: bool) -> None:
+    """``--format tiles``: the tree as of the latest checkpoint, every tile and bundle, into a directory."""
+    if output == "-" or query_given:
+        err.print(
+            "[red]error:[/] --format tiles writes the whole log to a directory: give --output DIR and no "
+            "--since, --until, --filter or --q",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    engine = _engine(Settings.from_env())
+    columns = [
+        SpinnerColumn(),
+        TextColumn("exporting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    try:
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task("export", total=None)
+            written = export_tiles(engine, Path(output), on_bundle=lambda n: progress.advance(task, n))
+    except RegistrarError as error:
+        raise _fail(error) from None
+    finally:
+        engine.dispose()
+    pruned = f", {written.pruned} pruned" if written.pruned else ""
+    err.print(
+        f"exported the tree of {written.size} events ({written.tiles} hash tiles, {written.bundles} entry "
+        f"bundles{pruned}) to {output}",
+        highlight=False,
+    )

@@ -22,6 +22,7 @@ class ExportFormat(enum.StrEnum):
 
     JSONL = "jsonl"  # the event's stored canonical JSON, byte for byte what /api/v1/logs serves
     OCSF = "ocsf"  # the event's OCSF 1.3.0 record
+    TILES = "tiles"  # not a stream: a tlog-tiles directory of the whole log (``export_tiles``)
 
 
 def _jsonl(body: bytes) -> bytes:
@@ -52,6 +53,8 @@ def export_log(
     Only one page (at most ``query.limit`` events) is in memory at once, whatever the size of the log.
     ``on_page`` is told how many events each page added, for progress reporting.
     """
+    if export_format not in _ENCODERS:
+        raise ValueError(f"{export_format.value} is a directory export: use export_tiles")
     encode = _ENCODERS[export_format]
     written = 0
     for bodies in iter_pages(engine, query):

@@ -22,21 +22,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from registrar.tlog import (
-    COSIGNATURE_V1,
-    ED25519,
     Frontier,
-    NoteError,
-    VerifierKey,
     append_leaves,
     consistency_proof,
     leaf_hash,
-    open_note,
-    parse_checkpoint_body,
-    parse_note,
-    parse_verifier_key,
     root_from_frontier,
     verify_consistency,
-    verify_cosignature,
 )
 from registrar.tlog._layout import (
     HASH_SIZE,
@@ -47,6 +38,17 @@ from registrar.tlog._layout import (
     entry_bundles,
     hash_tiles,
     parse_bundle,
+)
+from registrar.tlog._note import (
+    COSIGNATURE_V1,
+    ED25519,
+    NoteError,
+    VerifierKey,
+    open_note,
+    parse_checkpoint_body,
+    parse_note,
+    parse_verifier_key,
+    verify_cosignature,
 )
 
 __all__ = ["Fetch", "RemoteFinding", "RemoteReport", "verify_remote"]
