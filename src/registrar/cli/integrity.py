@@ -21,7 +21,7 @@ from registrar.integrity.reconcile import reconcile as reconcile_state
 from registrar.integrity.retention import get_policy, set_policy
 from registrar.integrity.service import checkpoint_now, purge_now, signer_for
 from registrar.integrity.signing import key_id_of
-from registrar.integrity.verify import Finding, verification_keys, verify_log
+from registrar.integrity.verify import Finding, verification_keys, verify_derived, verify_log
 from registrar.params import ascii_int
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
@@ -132,6 +132,8 @@ def verify(
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task("verify", total=total)
             findings = verify_log(conn, public, since_seq=start, progress=lambda n: progress.advance(task, n))
+        # The Merkle tree, and every indexed column and target row, against the stored bytes.
+        findings += verify_derived(conn, findings, since_seq=start)
         mismatches = reconcile_state(conn) if reconcile else []
         keys = verification_keys(conn, public)
     engine.dispose()
@@ -145,7 +147,7 @@ def verify(
         )
     if not findings:
         checked = " and the resource tables reconcile with them" if reconcile else ""
-        out.print(f"[green]ok[/]: {total} events and their checkpoints verify{checked}")
+        out.print(f"[green]ok[/]: {total} events, their Merkle tree, columns and checkpoints verify{checked}")
         return
     table = Table("kind", "seq", "finding", title=f"{len(findings)} problem(s) in the event log")
     for finding in findings:

@@ -8,6 +8,8 @@ nowhere means the predecessor was replaced (edited and re-hashed) or events were
 Checkpoints are checked for signature, succession and agreement with the events they describe; each must be
 signed by a published key (:mod:`registrar.integrity.keys`) and dated inside that key's validity period, and
 the published keys must form an unbroken, doubly signed rotation chain that includes the trusted key.
+The Merkle tree is checked against the stored bytes (:mod:`registrar.integrity.tree`), and so is every
+column and target row the log is queried by (:mod:`registrar.integrity.columns`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -24,24 +26,15 @@ from registrar.store.eventlog import chain_hash
 from registrar.store.schema import log_events, log_head
 
 from .checkpoints import Checkpoint, list_checkpoints, payload_digest
+from .columns import check_columns
+from .findings import Finding
 from .keys import ALGORITHM, PublishedKey, check_keys, published_keys, to_ms
 from .signing import key_id_of, verify_signature
+from .tree import check_tree
 
-__all__ = ["Finding", "verification_keys", "verify_log"]
+__all__ = ["Finding", "verification_keys", "verify_derived", "verify_log"]
 
-Kind = Literal[
-    "edited", "deleted", "inserted", "reordered", "altered", "head", "checkpoint", "key", "reconcile"
-]
 _BATCH = 5000
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One thing found wrong; ``seq`` is the event concerned (None for checkpoints and the head)."""
-
-    kind: Kind
-    seq: int | None
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +132,20 @@ def verify_log(
     findings += [Finding("key", None, problem) for problem in check_keys(keys, public_key_b64)]
     findings += _check_checkpoints(conn, keys, head, start)
     return sorted(findings, key=lambda f: (f.seq is None, f.seq or 0, f.kind))
+
+
+def verify_derived(conn: Connection, chain: list[Finding], *, since_seq: int | None = None) -> list[Finding]:
+    """What the Merkle tree and the indexed columns say beyond ``chain`` (``verify_log``'s findings).
+
+    An event the chain already shows edited needs no second word from its leaf or its columns; they speak
+    alone when the chain was re-hashed over the edit, or when only a column was changed.
+    """
+    edited = {f.seq for f in chain if f.kind == "edited"}
+    derived = check_tree(conn) + check_columns(conn, since_seq or 1)
+    return sorted(
+        (f for f in derived if f.seq is None or f.seq not in edited),
+        key=lambda f: (f.seq is None, f.seq or 0, f.kind),
+    )
 
 
 def _explain(breaks: list[_Break], hashes: dict[str, int]) -> list[Finding]:
