@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 from registrar.config import Settings
@@ -34,7 +33,8 @@ from .verify_remote import run_remote
 __all__ = ["register"]
 
 err = Console(stderr=True)
-out = Console()
+# Verification output is evidence: never wrapped, cut or put in cells (a finding must copy whole).
+out = Console(soft_wrap=True)
 
 
 def _engine(settings: Settings) -> Engine:
@@ -149,10 +149,10 @@ def verify(
         checked = " and the resource tables reconcile with them" if reconcile else ""
         out.print(f"[green]ok[/]: {total} events, their Merkle tree, columns and checkpoints verify{checked}")
         return
-    table = Table("kind", "seq", "finding", title=f"{len(findings)} problem(s) in the event log")
+    out.print(f"{len(findings)} problem(s) in the event log:", highlight=False)
     for finding in findings:
-        table.add_row(finding.kind, "" if finding.seq is None else str(finding.seq), finding.message)
-    out.print(table)
+        where = "" if finding.seq is None else f" (seq {finding.seq})"
+        out.print(f"  {finding.kind}{where}: {finding.message}", highlight=False, markup=False)
     raise typer.Exit(1)
 
 

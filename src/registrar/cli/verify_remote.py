@@ -15,7 +15,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from registrar.integrity.remote import Fetch, RemoteReport, verify_remote
 
@@ -27,7 +26,8 @@ __all__ = ["run_remote"]
 TLOG = "/api/v1/logs/tlog/"
 
 err = Console(stderr=True)
-out = Console()
+# Verification output is evidence: never wrapped, cut or put in cells (a key or a finding must copy whole).
+out = Console(soft_wrap=True)
 
 
 def _directory(root: Path) -> Fetch:
@@ -120,10 +120,9 @@ def run_remote(
             report = _run(_http(client), pinned, witnesses, kept)
     _print(report, bool(pinned))
     if report.findings:
-        table = Table("kind", "finding", title=f"{len(report.findings)} problem(s) in the transparency log")
+        out.print(f"{len(report.findings)} problem(s) in the transparency log:", highlight=False)
         for finding in report.findings:
-            table.add_row(finding.kind, finding.message)
-        out.print(table)
+            out.print(f"  {finding.kind}: {finding.message}", highlight=False, markup=False)
         if save_file is not None:
             err.print(f"not saving the checkpoint to {save_file}: it did not verify", highlight=False)
         raise typer.Exit(1)
