@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 
 from registrar.api.routes.mcp_servers import discovery_policy
 from registrar.config import Settings
+from registrar.events.builder import MAX_EVENT_BYTES
 
 from ..api.test_mcp_servers import short_policy
 from .servers import PRM, MetadataSite
@@ -170,7 +171,7 @@ def test_metadata_within_the_limits_registers(
     # The stored server keeps all of it; its events stay within the 64 KiB cap, the one that would not
     # (256 scopes of 255 characters in the target's detected metadata) shrunk and marked, not refused.
     bodies = stored_bodies(engine)
-    assert all(len(body.encode()) <= 64 * 1024 for body in bodies)
+    assert all(len(body.encode()) <= MAX_EVENT_BYTES for body in bodies)
     register = [orjson.loads(b) for b in bodies if '"resource_servers.mcp_server.register"' in b]
     assert [e["debugContext"]["debugData"].get("truncated") for e in register] == [True]
     assert register[0]["target"][0]["id"] == server["id"]

@@ -10,9 +10,10 @@ Every event is bounded, whatever its inputs (DESIGN.md invariant 9; the README's
 - every string (and key) is stored without control characters: C0 (NUL included), DEL and C1 become
   U+FFFD, except TAB, LF and CR (``registrar.controls.replace_controls``): the stored JSON never holds
   a ``\\u0000`` escape, and no byte a terminal acts on.
-- the canonical bytes never exceed ``MAX_EVENT_BYTES`` (64 KiB). An event that would is shrunk, never
-  refused: long strings and lists are cut, step by step (``_SHRINK_STEPS``), ``debugData`` keeps only
-  its core keys, and it carries ``debugData.truncated: true``. The operation is not failed for it.
+- the canonical bytes never exceed ``MAX_EVENT_BYTES`` (65,535 bytes, the most an entry bundle can
+  hold). An event that would is shrunk, never refused: long strings and lists are cut, step by step
+  (``_SHRINK_STEPS``), ``debugData`` keeps only its core keys, and it carries ``debugData.truncated:
+  true``. The operation is not failed for it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ Outcome = Literal["SUCCESS", "FAILURE", "DENY"]
 
 _SEVERITY: Mapping[str, str] = {"SUCCESS": "INFO", "FAILURE": "WARN", "DENY": "WARN"}
 
-MAX_EVENT_BYTES = 64 * 1024
+# 64 KiB less one byte: a tlog-tiles entry bundle prefixes each entry with a big-endian uint16 length.
+MAX_EVENT_BYTES = 64 * 1024 - 1
 MAX_URI_LENGTH = 2048  # as an admin-supplied URL (registrar.domain.urls.MAX_URL_LENGTH)
 MAX_IP_CHAIN = 16
 MAX_REASON_LENGTH = 255  # Okta's LogOutcome.reason: 1..255 characters
