@@ -279,6 +279,9 @@ TITLES = {
     "hooks": "Hook delivery (`bench_hooks.py`)",
     "load": "Load run: writes + polling + filtered reads at 80 % of max (`load.py`)",
     "bounds": "What the input bounds cost: before / after, same run (`bench_bounds.py`)",
+    "tlog": "Merkle tree append cost per event, with vs without the tree (`bench_tlog.py`)",
+    "tlog_verify": "Transparency log: offline verification and proof latency (`bench_tlog_verify.py`)",
+    "tlog_lag": "Transparency log: write -> covering checkpoint served (`bench_tlog_lag.py`)",
 }
 
 
