@@ -94,7 +94,8 @@ def test_a_purge_keeps_the_tree_and_every_retained_proof(
     with engine.connect() as conn:
         root = current_root(conn)
     backdate(engine, 300, 4000)
-    assert purge_now(engine, settings, app.state.deps.org_id) == 300
+    # 300 expired, but only whole entry bundles go: events 1-256 (leaves 0-255); 257-300 wait for theirs.
+    assert purge_now(engine, settings, app.state.deps.org_id) == 256
     assert stored_nodes(engine) == nodes  # no node goes with the bodies
     leaves = [independent.leaf_hash(b) for b in every]
     with engine.connect() as conn:
@@ -102,10 +103,14 @@ def test_a_purge_keeps_the_tree_and_every_retained_proof(
         for index in (300, 301, 511, 519):
             path = inclusion_proof(index, 520, DatabaseNodes(conn))
             assert independent.verify_inclusion(leaves[index], index, 520, path, root)
-    for bundle in ("000", "001"):
-        response = client.get(f"/api/v1/logs/tlog/tile/entries/{bundle}", headers=auth)
-        assert response.status_code == 404
-        assert "pruned: the log's minimum index is 300" in response.json()["errorSummary"]
+    response = client.get("/api/v1/logs/tlog/tile/entries/000", headers=auth)
+    assert response.status_code == 404
+    assert "pruned: the log's minimum index is 256" in response.json()["errorSummary"]
+    # The first retained bundle is served whole: every entry at or above the minimum index stays fetchable.
+    assert (
+        independent.parse_bundle(client.get("/api/v1/logs/tlog/tile/entries/001", headers=auth).content)
+        == every[256:512]
+    )
     assert client.get("/api/v1/logs/tlog/tile/0/000", headers=auth).content == b"".join(leaves[:256])
     assert (
         independent.parse_bundle(client.get("/api/v1/logs/tlog/tile/entries/002.p/8", headers=auth).content)

@@ -1,8 +1,9 @@
 """Retention: how long events are kept (default 90 days, lockable), and the purge.
 
-A purge removes a prefix of the log, never a hole: the retained log then starts at ``first_seq`` and its
-first event chains to ``anchor_hash`` (the hash of the last purged event), which a signed checkpoint made
-in the same transaction vouches for, so ``registrar verify`` still proves the retained log intact.
+A purge removes a prefix of the log, never a hole, and only whole tlog-tiles entry bundles (256 events):
+the retained log then starts at ``first_seq`` and its first event chains to ``anchor_hash`` (the hash of
+the last purged event), which a signed checkpoint made in the same transaction vouches for, so
+``registrar verify`` still proves the retained log intact.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .signing import Signer
 __all__ = ["RetentionPolicy", "get_policy", "purge", "set_policy"]
 
 MAX_DAYS = 36_500
+ENTRY_BUNDLE_SIZE = 256  # leaves per tlog-tiles entry bundle
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,10 @@ def purge(conn: Connection, signer: Signer, org_id: str, *, batch: int = 10_000)
         )
     ).scalar()
     new_first = int(keep_from) if keep_from is not None else int(head.seq) + 1
+    # Only whole entry bundles go: tlog-tiles serves every bundle that holds an entry at or above the
+    # minimum index in full, so the retained log starts on a bundle boundary (leaf index a multiple of 256).
+    # Up to 255 expired events are therefore kept until their bundle has expired entirely.
+    new_first = (new_first - 1) // ENTRY_BUNDLE_SIZE * ENTRY_BUNDLE_SIZE + 1
     if new_first <= head.first_seq:
         return 0
     anchor = conn.execute(select(log_events.c.hash).where(log_events.c.seq == new_first - 1)).scalar_one()
