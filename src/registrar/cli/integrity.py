@@ -5,6 +5,7 @@ Maintenance commands: they work on the database directly (``REGISTRAR_DATABASE_U
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from registrar.config import Settings
 from registrar.errors import RegistrarError
+from registrar.integrity.freshness import checkpoint_freshness
 from registrar.integrity.keys import SigningKeyRefused
 from registrar.integrity.reconcile import reconcile as reconcile_state
 from registrar.integrity.retention import get_policy, set_policy
@@ -134,6 +136,10 @@ def verify(
             findings = verify_log(conn, public, since_seq=start, progress=lambda n: progress.advance(task, n))
         # The Merkle tree, and every indexed column and target row, against the stored bytes.
         findings += verify_derived(conn, findings, since_seq=start)
+        # Events that no signed checkpoint has covered for too long (nothing outside vouches for them).
+        findings += checkpoint_freshness(
+            conn, now_ms=int(time.time() * 1000), interval_seconds=settings.tlog_checkpoint_seconds
+        )
         mismatches = reconcile_state(conn) if reconcile else []
         keys = verification_keys(conn, public)
     engine.dispose()

@@ -1,0 +1,65 @@
+"""``registrar verify`` reports events that no signed checkpoint has covered for more than twice the
+checkpoint interval: until one does, they can be removed without a trace."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+from starlette.testclient import TestClient
+
+from registrar.config import Settings
+from registrar.integrity.freshness import checkpoint_freshness
+from registrar.jobs.tlog_checkpoints import checkpoint_tree
+
+from ..syslog.test_logs_api import make_events
+
+INTERVAL = 10.0
+
+
+def _age(engine: Engine, from_seq: int, seconds: float) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE log_events SET published_ms = published_ms - :ms WHERE seq >= :s"),
+            {"ms": int(seconds * 1000), "s": from_seq},
+        )
+
+
+def _findings(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        found = checkpoint_freshness(conn, now_ms=int(time.time() * 1000), interval_seconds=INTERVAL)
+    return [f.message for f in found]
+
+
+def test_uncovered_events_are_reported_once_they_have_waited_too_long(
+    app: FastAPI, client: TestClient, auth: dict[str, str], settings: Settings
+) -> None:
+    engine: Engine = app.state.deps.engine
+    make_events(client, auth, 3)
+    assert _findings(engine) == []  # seconds old: the job has time yet
+    _age(engine, 1, 3 * INTERVAL)
+    (message,) = _findings(engine)
+    assert message.startswith("no signed checkpoint covers the log: events 1..3 have waited")
+    checkpoint_tree(engine, settings, app.state.deps.org_id)
+    assert _findings(engine) == []
+    make_events(client, auth, 2, prefix="later")
+    _age(engine, 4, 3 * INTERVAL)
+    (message,) = _findings(engine)
+    assert message.startswith("the latest checkpoint (size 3) is stale: events 4..5 have waited")
+
+
+def test_a_log_shorter_than_its_checkpoint_is_reported(
+    app: FastAPI, client: TestClient, auth: dict[str, str], settings: Settings
+) -> None:
+    engine: Engine = app.state.deps.engine
+    make_events(client, auth, 4)
+    checkpoint_tree(engine, settings, app.state.deps.org_id)
+    with engine.begin() as conn:  # an insider drops the tail and rewinds the head
+        conn.execute(text("DELETE FROM log_event_targets WHERE seq > 2"))
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DELETE FROM log_event_search WHERE seq > 2"))
+        conn.execute(text("DELETE FROM log_events WHERE seq > 2"))
+        conn.execute(text("UPDATE log_head SET seq = 2"))
+    (message,) = _findings(engine)
+    assert "the latest signed checkpoint is for 4 events but the log holds 2" in message
