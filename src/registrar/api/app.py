@@ -30,6 +30,7 @@ from .routes import (
     event_hooks,
     logs,
     mcp_servers,
+    metrics,
     tlog,
     tlog_checkpoints,
 )
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(checkpoints.router)
     app.include_router(tlog_checkpoints.router)
     app.include_router(tlog.router)
+    app.include_router(metrics.router)
     app.include_router(logs.router)
     install_console(app)
     app.include_router(event_hooks.router)
