@@ -20,10 +20,10 @@ from sqlalchemy.engine import Connection
 from registrar.store.schema import log_event_targets, log_events
 
 from .findings import Finding
+from .scan import event_batches
 
 __all__ = ["check_columns", "event_fields"]
 
-_BATCH = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -91,16 +91,7 @@ def check_columns(conn: Connection, start: int = 1) -> list[Finding]:
     """Every indexed column or target row (from event ``start`` on) that its event's bytes contradict."""
     columns = [log_events.c[name] for name in _FIELDS]
     findings: list[Finding] = []
-    cursor = start - 1
-    while True:
-        rows = conn.execute(
-            select(log_events.c.seq, log_events.c.body, *columns)
-            .where(log_events.c.seq > cursor)
-            .order_by(log_events.c.seq)
-            .limit(_BATCH)
-        ).all()
-        if not rows:
-            break
+    for rows in event_batches(conn, log_events.c.body, *columns, after_seq=start - 1):
         low, high = int(rows[0].seq), int(rows[-1].seq)
         targets: dict[int, list[_TargetRow]] = defaultdict(list)
         for t in conn.execute(
@@ -114,5 +105,4 @@ def check_columns(conn: Connection, start: int = 1) -> list[Finding]:
             findings.append(
                 Finding("column", seq, f"log_event_targets rows for seq {seq}, which is not in the log")
             )
-        cursor = high
     return findings

@@ -27,9 +27,9 @@ from registrar.store.schema import (
     mcp_servers,
 )
 
-__all__ = ["Mismatch", "reconcile"]
+from .scan import event_batches
 
-_BATCH = 5000
+__all__ = ["Mismatch", "reconcile"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,22 +71,12 @@ _API_STATUS = {
 
 
 def _events(conn: Connection) -> Iterator[dict[str, Any]]:
-    cursor = 0
-    while True:
-        rows = conn.execute(
-            select(log_events.c.seq, log_events.c.body)
-            .where(log_events.c.seq > cursor)
-            .order_by(log_events.c.seq)
-            .limit(_BATCH)
-        ).all()
-        if not rows:
-            return
+    for rows in event_batches(conn, log_events.c.body):
         for row in rows:
             # The outcome is read from the hashed bytes: the outcome_result column is not believed.
             event: dict[str, Any] = orjson.loads(row.body)
             if event["outcome"]["result"] == "SUCCESS":
                 yield event
-        cursor = rows[-1].seq
 
 
 def _expected(

@@ -14,46 +14,19 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from registrar.store.schema import log_events, log_head, tlog_nodes
+from registrar.store.schema import log_events, log_head
 from registrar.tlog import DatabaseNodes, MissingNodes, leaf_hash, node_hash, unpack_frontier
 
 from .findings import Finding
+from .scan import event_batches, level_nodes
 
 __all__ = ["check_tree"]
 
-_BATCH = 5000
-
-
-def _level(conn: Connection, level: int) -> Iterator[tuple[int, bytes]]:
-    cursor = -1
-    while True:
-        rows = conn.execute(
-            select(tlog_nodes.c.idx, tlog_nodes.c.hash)
-            .where(tlog_nodes.c.level == level, tlog_nodes.c.idx > cursor)
-            .order_by(tlog_nodes.c.idx)
-            .limit(_BATCH)
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield int(row.idx), bytes(row.hash)
-        cursor = int(rows[-1].idx)
-
 
 def _bodies(conn: Connection) -> Iterator[tuple[int, bytes]]:
-    cursor = 0
-    while True:
-        rows = conn.execute(
-            select(log_events.c.seq, log_events.c.body)
-            .where(log_events.c.seq > cursor)
-            .order_by(log_events.c.seq)
-            .limit(_BATCH)
-        ).all()
-        if not rows:
-            return
+    for rows in event_batches(conn, log_events.c.body):
         for row in rows:
             yield int(row.seq), row.body.encode()
-        cursor = int(rows[-1].seq)
 
 
 def _count(level: int, got: list[int], size: int) -> list[Finding]:
@@ -95,7 +68,7 @@ def _check_leaves(conn: Connection, size: int) -> tuple[list[Finding], int]:
     bodies = _bodies(conn)
     body = next(bodies, None)
     got: list[int] = []
-    for index, digest in _level(conn, 0):
+    for index, digest in level_nodes(conn, 0):
         got.append(index)
         while body is not None and body[0] < index + 1:
             body = next(bodies, None)
@@ -113,10 +86,10 @@ def _check_leaves(conn: Connection, size: int) -> tuple[list[Finding], int]:
 def _check_level(conn: Connection, level: int, size: int) -> tuple[list[Finding], bool]:
     """Level ``level`` against its children; also says whether the level holds any node."""
     findings: list[Finding] = []
-    expected = _parents(_level(conn, level - 1))
+    expected = _parents(level_nodes(conn, level - 1))
     want = next(expected, None)
     got: list[int] = []
-    for index, digest in _level(conn, level):
+    for index, digest in level_nodes(conn, level):
         got.append(index)
         while want is not None and want[0] < index:
             want = next(expected, None)

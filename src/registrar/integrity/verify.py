@@ -29,12 +29,11 @@ from .checkpoints import Checkpoint, list_checkpoints, payload_digest
 from .columns import check_columns
 from .findings import Finding
 from .keys import ALGORITHM, PublishedKey, check_keys, published_keys, to_ms
+from .scan import event_batches
 from .signing import key_id_of, verify_signature
 from .tree import check_tree
 
 __all__ = ["Finding", "verification_keys", "verify_derived", "verify_log"]
-
-_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +44,9 @@ class _Break:
 
 
 def _rows(conn: Connection, start: int) -> Iterator[Any]:
-    cursor = start - 1
-    while True:
-        batch = conn.execute(
-            select(
-                log_events.c.seq,
-                log_events.c.uuid,
-                log_events.c.prev_hash,
-                log_events.c.hash,
-                log_events.c.body,
-            )
-            .where(log_events.c.seq > cursor)
-            .order_by(log_events.c.seq)
-            .limit(_BATCH)
-        ).all()
-        if not batch:
-            return
+    columns = (log_events.c.uuid, log_events.c.prev_hash, log_events.c.hash, log_events.c.body)
+    for batch in event_batches(conn, *columns, after_seq=start - 1):
         yield from batch
-        cursor = batch[-1].seq
 
 
 def verification_keys(conn: Connection, trusted: str | None) -> list[PublishedKey]:
