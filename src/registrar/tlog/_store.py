@@ -7,11 +7,10 @@ Purges delete event bodies, never nodes: ``minimum_index`` is then the first lea
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from registrar.store.schema import log_events, log_head, tlog_nodes
@@ -52,23 +51,25 @@ class DatabaseNodes:
         self._conn = conn
 
     def nodes(self, coords: Iterable[Coord]) -> dict[Coord, bytes]:
-        """The hashes of ``coords``, fetched in one query; raises :class:`MissingNodes` if any is absent."""
-        by_level: dict[int, list[int]] = defaultdict(list)
-        for level, index in coords:
-            by_level[level].append(index)
-        if not by_level:
+        """The hashes of ``coords``, fetched in one query; raises :class:`MissingNodes` if any is absent.
+
+        One point lookup per node on the primary key, OR-ed, as literal SQL text with bound values: the
+        SQLAlchemy expression for the same query costs ~1.3 ms to build and compile per proof, ten times
+        what the database takes (the statement's shape changes with every proof, so no compiled form is
+        reused).
+        """
+        wanted = sorted(set(coords))
+        if not wanted:
             return {}
-        query = select(tlog_nodes.c.level, tlog_nodes.c.idx, tlog_nodes.c.hash).where(
-            or_(
-                *(
-                    and_(tlog_nodes.c.level == level, tlog_nodes.c.idx.in_(indices))
-                    for level, indices in by_level.items()
-                )
-            )
-        )
-        found = {(int(r.level), int(r.idx)): bytes(r.hash) for r in self._conn.execute(query)}
-        wanted = {(level, index) for level, indices in by_level.items() for index in indices}
-        if missing := wanted - found.keys():
+        where = " OR ".join(f"(level = :l{k} AND idx = :i{k})" for k in range(len(wanted)))
+        params: dict[str, int] = {}
+        for k, (level, index) in enumerate(wanted):
+            params[f"l{k}"], params[f"i{k}"] = level, index
+        # Only placeholder names go into the text; every value is bound.
+        query = text(f"SELECT level, idx, hash FROM tlog_nodes WHERE {where}")  # noqa: S608
+        rows = self._conn.execute(query, params)
+        found = {(int(level), int(index)): bytes(digest) for level, index, digest in rows}
+        if missing := set(wanted) - found.keys():
             raise MissingNodes(missing)
         return found
 
