@@ -402,7 +402,8 @@ tlog_checkpoints = Table(
     Column("created_ms", BigInteger, nullable=False),
 )
 
-# Witness cosignature lines (migration 0014), verified before they are stored: the newest per witness and size.
+# Witness cosignature lines (migration 0014), verified before they are stored: the newest per witness
+# and size.
 tlog_cosignatures = Table(
     "tlog_cosignatures",
     metadata,
