@@ -3,7 +3,9 @@ checkpoint interval: until one does, they can be removed without a trace."""
 
 from __future__ import annotations
 
+import subprocess
 import time
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
@@ -13,6 +15,8 @@ from registrar.config import Settings
 from registrar.integrity.freshness import checkpoint_freshness
 from registrar.jobs.tlog_checkpoints import checkpoint_tree
 
+from ..conftest import TEST_SECRET_KEY
+from ..live import registrar_command
 from ..syslog.test_logs_api import make_events
 
 INTERVAL = 10.0
@@ -63,3 +67,31 @@ def test_a_log_shorter_than_its_checkpoint_is_reported(
         conn.execute(text("UPDATE log_head SET seq = 2"))
     (message,) = _findings(engine)
     assert "the latest signed checkpoint is for 4 events but the log holds 2" in message
+
+
+def test_the_checkpoint_command_signs_the_tree_and_answers_the_report(
+    database_url: str, tmp_path: Path, client: TestClient, auth: dict[str, str], engine: Engine
+) -> None:
+    make_events(client, auth, 3)
+    env = {
+        "REGISTRAR_DATABASE_URL": database_url,
+        "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
+        "REGISTRAR_DATA_DIR": str(tmp_path / "data"),
+        "REGISTRAR_TLOG_CHECKPOINT_SECONDS": "0.2",  # so the events are soon older than twice the interval
+        "PATH": "/usr/bin:/bin",
+    }
+    time.sleep(0.5)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(registrar_command(*args), env=env, cwd=tmp_path, capture_output=True, text=True)
+
+    stale = run("verify")
+    assert stale.returncode == 1
+    assert "no signed checkpoint covers the log: events 1..3" in stale.stdout
+    signed = run("checkpoint")
+    assert signed.returncode == 0, signed.stderr
+    origin, size, _root, blank, signature = signed.stdout.splitlines()[-5:]
+    assert (origin.startswith("registrar/00o"), size, blank) == (True, "3", "")
+    assert signature.startswith("\u2014 registrar/00o")
+    fresh = run("verify")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr

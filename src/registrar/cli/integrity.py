@@ -23,11 +23,13 @@ from registrar.integrity.retention import get_policy, set_policy
 from registrar.integrity.service import checkpoint_now, purge_now, signer_for
 from registrar.integrity.signing import key_id_of
 from registrar.integrity.verify import Finding, verification_keys, verify_derived, verify_log
+from registrar.jobs.tlog_checkpoints import checkpoint_tree
 from registrar.params import ascii_int
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
 from registrar.store.schema import log_events
 from registrar.syslog.timeparse import parse_timestamp
+from registrar.tlog import CheckpointRefused
 
 from .options import TokenOption
 from .verify_remote import run_remote
@@ -175,19 +177,25 @@ def _refused(error: SigningKeyRefused) -> typer.Exit:
 
 
 def checkpoint() -> None:
-    """Sign a checkpoint of the log's head now."""
+    """Sign a checkpoint of the log's head now, and of its Merkle tree (a C2SP signed note, witnessed)."""
     settings = Settings.from_env()
     engine = _engine(settings)
     with engine.connect() as conn:
         org = org_id(conn)
     try:
         made = checkpoint_now(engine, settings, org)
+        tree = checkpoint_tree(engine, settings, org)
     except SigningKeyRefused as error:
         raise _refused(error) from None
+    except CheckpointRefused as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(1) from None
     finally:
         engine.dispose()
     if made is not None:
-        out.print(made.payload)
+        out.print(made.payload, highlight=False, markup=False)
+    if tree is not None:
+        out.print(tree.note, end="", highlight=False, markup=False)
 
 
 def purge() -> None:
