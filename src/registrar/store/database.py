@@ -55,6 +55,7 @@ UNLIMITED: dict[str, Any] = {"statement_timeout": None}
 """Execution options lifting the statement timeout of one connection (migrations, maintenance)."""
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+_BUSY_STEP_SECONDS = 0.1  # granularity of the busy timeout a queued SQLite writer is left with
 _PROGRESS_STEPS = 20_000  # SQLite VM instructions between two looks at the deadline (well under 1 ms apart)
 _BUSY_MESSAGE = "The database stayed locked by other writers for longer than a request may wait; try again."
 _TIMEOUT_MESSAGE = "A database query ran longer than the statement timeout; try again or narrow the request."
@@ -109,9 +110,12 @@ def write_transaction(engine: Engine, *, wait: float | None = None) -> Iterator[
     usual = _limits(engine).wait_seconds
     with write_lock(engine, wait=wait) as left:
         conn = engine.connect()
-        if is_sqlite(engine) and abs(left - usual) > 0.01:
-            # SQLite's own busy wait (for another process's writer) gets what is left of the wait.
-            conn = conn.execution_options(sqlite_busy_ms=int(left * 1000))
+        if is_sqlite(engine) and usual - left >= _BUSY_STEP_SECONDS:
+            # SQLite's own busy wait (for another process's writer) gets what is left of the wait, rounded
+            # down to whole steps: a writer that queued only briefly keeps the connection's setting, so the
+            # busy timeout is not re-set (one more statement) on nearly every write under load.
+            steps = int(left / _BUSY_STEP_SECONDS)
+            conn = conn.execution_options(sqlite_busy_ms=int(steps * _BUSY_STEP_SECONDS * 1000))
         with conn, conn.begin():
             yield conn
 
