@@ -194,15 +194,12 @@ def test_postgresql_timeout_is_applied_per_transaction(postgres_url: str) -> Non
     engine.dispose()
 
 
+# PostgreSQL only: on SQLite no reader ever waits for a lock (WAL); the statement timeout is shown above.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_query_cut_by_the_timeout_is_a_503_through_the_api(
     settings: Settings, make_token: MakeToken
 ) -> None:
-    """The System Log query waits on a table another transaction has locked, until the timeout stops it.
-
-    (On SQLite no reader ever waits for a lock: the statement timeout is shown by the test above.)
-    """
-    if settings.database_url.startswith("sqlite"):
-        pytest.skip("SQLite readers take no locks (WAL)")
+    """The System Log query waits on a table another transaction has locked, until the timeout stops it."""
     engine = _engine(settings, statement_timeout=0.1)
     token = make_token()
     holder = create_database_engine(settings.database_url, statement_timeout=None)
