@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from registrar.events.catalog import CATALOG
+from registrar.scopes import MANAGE_SCOPES
 
 from .request import SYSTEM_ACTOR, ClientInfo, RequestContext, SecurityInfo
 
 __all__ = ["SYSTEM_SCOPES", "job_context"]
 
 # The system principal may perform every audited operation; scopes still gate it, like any caller.
-SYSTEM_SCOPES = frozenset(event_type.scope for event_type in CATALOG.values())
+SYSTEM_SCOPES = MANAGE_SCOPES
 
 
 def job_context(request_id: str) -> RequestContext:

@@ -1,9 +1,16 @@
-"""The 19 ``resource_servers.*`` event types of the seed catalog, and the targets they carry.
+"""The 29 ``resource_servers.*`` event types of Okta's catalog, and the targets they carry.
 
-Target types and ``detailEntry`` keys follow the catalog's schemas (``ApiServerDetails``,
-``ApiAuthServerResourceDetails``, ``McpServerResourceDetails``, ``ExternalAuthServerResourceDetails``,
+The first 19 are the seed's (2026.04.0); Okta added ten since: ``mcp_server.capability.discover``, five
+``virtual_mcp_server.*`` and four ``a2a_server.*``. Target types and ``detailEntry`` keys follow the
+catalog's schemas (``ApiServerDetails``, ``ApiAuthServerResourceDetails``, ``McpServerResourceDetails``,
+``ExternalAuthServerResourceDetails``, ``McpServerToolResourceDetails``, ``ClientAuthSettingResourceDetails``,
 ``ResourceDetails``), with the catalog's snake_case property names written in the camelCase the wire
 uses everywhere else.
+
+Okta's catalog has no type for some operations Registrar performs on the newer kinds (an A2A server's
+lifecycle and metadata, a virtual MCP server's creation, metadata, lifecycle and deletion: Okta writes those
+through another API whose events are not published). They are audited all the same, with types of the same
+shape in ``EXTENSION_EVENT_TYPES``, kept apart from ``CATALOG`` so that the 29 stay exactly Okta's.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CATALOG", "OKTA_EVENT_TYPES", "EventType", "Target", "target"]
+from registrar.scopes import A2A_MANAGE, API_MANAGE, CAS_MANAGE, MCP_MANAGE, VMCP_MANAGE
+
+__all__ = ["AUDITED", "CATALOG", "EXTENSION_EVENT_TYPES", "OKTA_EVENT_TYPES", "EventType", "Target", "target"]
 
 Target = dict[str, Any]
 
@@ -29,9 +38,11 @@ class EventType:
         return self.name
 
 
-_API = "okta.resourceServers.apiServers.manage"
-_MCP = "okta.resourceServers.mcpServers.manage"
-_CAS = "okta.resourceServers.clientAuthSettings.manage"
+_API = API_MANAGE
+_MCP = MCP_MANAGE
+_CAS = CAS_MANAGE
+_A2A = A2A_MANAGE
+_VMCP = VMCP_MANAGE
 
 API_SERVER_REGISTER = EventType("resource_servers.api_server.register", "Register API server", _API)
 API_SERVER_UPDATE = EventType("resource_servers.api_server.update", "Update API server", _API)
@@ -71,6 +82,59 @@ MCP_AUTH_SERVER_DELETE = EventType(
     "resource_servers.mcp_server.auth_server.delete", "Delete third-party authorization server", _MCP
 )
 
+MCP_CAPABILITY_DISCOVER = EventType(
+    "resource_servers.mcp_server.capability.discover", "Discover MCP server capabilities", _MCP
+)
+VMCP_CAPABILITY_ADD = EventType(
+    "resource_servers.virtual_mcp_server.capability.add", "Add capability to virtual MCP server", _VMCP
+)
+VMCP_CAPABILITY_REMOVE = EventType(
+    "resource_servers.virtual_mcp_server.capability.remove",
+    "Remove capability from virtual MCP server",
+    _VMCP,
+)
+VMCP_CAPABILITY_UPDATE = EventType(
+    "resource_servers.virtual_mcp_server.capability.update", "Update capability of virtual MCP server", _VMCP
+)
+VMCP_AUTH_SERVER_ADD = EventType(
+    "resource_servers.virtual_mcp_server.auth_server.add",
+    "Add authorization server to virtual MCP server",
+    _VMCP,
+)
+VMCP_AUTH_SERVER_REMOVE = EventType(
+    "resource_servers.virtual_mcp_server.auth_server.remove",
+    "Remove authorization server from virtual MCP server",
+    _VMCP,
+)
+A2A_SERVER_REGISTER = EventType("resource_servers.a2a_server.register", "Register A2A server", _A2A)
+A2A_SERVER_DELETE = EventType("resource_servers.a2a_server.delete", "Delete A2A server", _A2A)
+A2A_AUTH_SERVER_ADD = EventType(
+    "resource_servers.a2a_server.auth_server.add", "Add authorization server to A2A server", _A2A
+)
+A2A_AUTH_SERVER_REMOVE = EventType(
+    "resource_servers.a2a_server.auth_server.remove", "Remove authorization server from A2A server", _A2A
+)
+
+# Registrar's own types for operations Okta's catalog names no type for (see the module docstring).
+A2A_SERVER_UPDATE = EventType("resource_servers.a2a_server.update", "Update A2A server", _A2A)
+A2A_SERVER_ACTIVATE = EventType("resource_servers.a2a_server.activate", "Activate A2A server", _A2A)
+A2A_SERVER_DEACTIVATE = EventType("resource_servers.a2a_server.deactivate", "Deactivate A2A server", _A2A)
+VMCP_SERVER_CREATE = EventType(
+    "resource_servers.virtual_mcp_server.create", "Create virtual MCP server", _VMCP
+)
+VMCP_SERVER_UPDATE = EventType(
+    "resource_servers.virtual_mcp_server.update", "Update virtual MCP server", _VMCP
+)
+VMCP_SERVER_ACTIVATE = EventType(
+    "resource_servers.virtual_mcp_server.activate", "Activate virtual MCP server", _VMCP
+)
+VMCP_SERVER_DEACTIVATE = EventType(
+    "resource_servers.virtual_mcp_server.deactivate", "Deactivate virtual MCP server", _VMCP
+)
+VMCP_SERVER_DELETE = EventType(
+    "resource_servers.virtual_mcp_server.delete", "Delete virtual MCP server", _VMCP
+)
+
 CATALOG: Mapping[str, EventType] = {
     e.name: e
     for e in (
@@ -93,6 +157,30 @@ CATALOG: Mapping[str, EventType] = {
         MCP_AUTH_SERVER_CREATE,
         MCP_AUTH_SERVER_UPDATE,
         MCP_AUTH_SERVER_DELETE,
+        MCP_CAPABILITY_DISCOVER,
+        VMCP_AUTH_SERVER_ADD,
+        VMCP_AUTH_SERVER_REMOVE,
+        VMCP_CAPABILITY_ADD,
+        VMCP_CAPABILITY_REMOVE,
+        VMCP_CAPABILITY_UPDATE,
+        A2A_SERVER_REGISTER,
+        A2A_SERVER_DELETE,
+        A2A_AUTH_SERVER_ADD,
+        A2A_AUTH_SERVER_REMOVE,
+    )
+}
+
+EXTENSION_EVENT_TYPES: Mapping[str, EventType] = {
+    e.name: e
+    for e in (
+        A2A_SERVER_UPDATE,
+        A2A_SERVER_ACTIVATE,
+        A2A_SERVER_DEACTIVATE,
+        VMCP_SERVER_CREATE,
+        VMCP_SERVER_UPDATE,
+        VMCP_SERVER_ACTIVATE,
+        VMCP_SERVER_DEACTIVATE,
+        VMCP_SERVER_DELETE,
     )
 }
 
@@ -108,6 +196,9 @@ API_TOKEN_REVOKE = EventType("system.api_token.revoke", "Revoke API token")
 OKTA_EVENT_TYPES: Mapping[str, EventType] = {
     e.name: e for e in (USER_SESSION_START, USER_SESSION_END, API_TOKEN_CREATE, API_TOKEN_REVOKE)
 }
+
+# Every type the registry's operations write through ``perform``: Okta's 29 and Registrar's extensions.
+AUDITED: Mapping[str, EventType] = {**CATALOG, **EXTENSION_EVENT_TYPES}
 
 
 def target(
@@ -255,3 +346,73 @@ def token_target(
 def user_target(user_id: str, email: str, display_name: str) -> Target:
     """A user (Okta's ``User`` target): the owner of a token."""
     return target(user_id, "User", email, display_name)
+
+
+def mcp_server_tool_target(
+    tool_id: str,
+    name: str,
+    orn: str,
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> Target:
+    """``McpServerToolResourceDetails``: a tool discovered on an MCP server (``alternateId`` is its ORN)."""
+    return target(
+        tool_id, "McpServerTool", orn, name, {"mcpServerToolName": name, "mcpServerToolId": tool_id}, changes
+    )
+
+
+def client_auth_setting_resource_target(settings_id: str, name: str, orn: str) -> Target:
+    """``ClientAuthSettingResourceDetails``: the credential a tool discovery authenticated with."""
+    return target(
+        settings_id,
+        "ClientAuthSettings",
+        orn,
+        name,
+        {"clientAuthSettingName": name, "clientAuthSettingId": settings_id},
+    )
+
+
+def a2a_server_target(
+    server_id: str,
+    resource_url: str,
+    display_name: str,
+    status: str,
+    detected_metadata: str,
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> Target:
+    """An A2A server; ``detected_metadata`` is a JSON string of what its agent card declared."""
+    return target(
+        server_id,
+        "A2aServer",
+        resource_url,
+        display_name,
+        {
+            "a2aServerId": server_id,
+            "a2aServerDisplayName": display_name,
+            "a2aServerResourceUrl": resource_url,
+            "a2aServerStatus": status,
+            "a2aServerDetectedMetadata": detected_metadata,
+        },
+        changes,
+    )
+
+
+def virtual_mcp_server_target(
+    server_id: str,
+    orn: str,
+    display_name: str,
+    status: str,
+    changes: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+) -> Target:
+    """A virtual MCP server (a composition of discovered tools): no URL, so ``alternateId`` is its ORN."""
+    return target(
+        server_id,
+        "VirtualMcpServer",
+        orn,
+        display_name,
+        {
+            "virtualMcpServerId": server_id,
+            "virtualMcpServerDisplayName": display_name,
+            "virtualMcpServerStatus": status,
+        },
+        changes,
+    )

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from registrar.domain.urls import url_problem
 from registrar.errors import MalformedBody, ValidationFailed
-from registrar.events.catalog import CATALOG, OKTA_EVENT_TYPES
+from registrar.events.catalog import AUDITED, OKTA_EVENT_TYPES
 from registrar.syslog.cursor import Cursor, parse_cursor
 from registrar.syslog.timeparse import parse_timestamp
 
@@ -147,7 +147,7 @@ def parse_hook_body(raw: bytes, *, allow_http: bool) -> HookSpec:
     """Validate a create or replace body; raises ``MalformedBody`` or ``ValidationFailed`` (400)."""
     body = _validate(EventHookBody, _load(raw))
     problems: list[str] = []
-    unknown = sorted({t for t in body.events.items if t not in CATALOG and t not in OKTA_EVENT_TYPES})
+    unknown = sorted({t for t in body.events.items if t not in AUDITED and t not in OKTA_EVENT_TYPES})
     if unknown:
         problems.append(f"events.items: Unknown or ineligible event types: {', '.join(unknown)[:500]}")
     config = body.channel.config

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Row
 
 from registrar.domain.entities import ApiToken, User
 from registrar.ids import API_TOKEN, USER, new_id, utcnow
+from registrar.scopes import ALL_SCOPES
 
 from .database import write_transaction
 from .schema import api_tokens, users
@@ -41,17 +42,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ALL_SCOPES: tuple[str, ...] = (
-    "okta.resourceServers.apiServers.read",
-    "okta.resourceServers.apiServers.manage",
-    "okta.resourceServers.mcpServers.read",
-    "okta.resourceServers.mcpServers.manage",
-    "okta.resourceServers.clientAuthSettings.read",
-    "okta.resourceServers.clientAuthSettings.manage",
-    "okta.logs.read",
-    "okta.eventHooks.read",
-    "okta.eventHooks.manage",
-)
 
 TokenStatus = Literal["ACTIVE", "EXPIRED", "REVOKED"]
 
