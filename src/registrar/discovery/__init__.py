@@ -1,6 +1,7 @@
 """MCP discovery (RFC 9728 → RFC 8414 / OpenID Connect), its SSRF-guarded fetcher and the refresh planner."""
 
 from ._addresses import AddressPolicy, blocked_reason, parse_networks
+from ._agentcard import AGENT_CARD_PATHS, MAX_SECURITY_SCHEMES, AgentCardDiscovery, fetch_agent_card
 from ._discover import (
     MAX_AUTHORIZATION_SERVERS,
     NO_AUTHORIZATION_SERVERS,
@@ -25,10 +26,13 @@ from ._wellknown import (
 )
 
 __all__ = [
+    "AGENT_CARD_PATHS",
     "MAX_AUTHORIZATION_SERVERS",
     "MAX_BODY_BYTES",
+    "MAX_SECURITY_SCHEMES",
     "NO_AUTHORIZATION_SERVERS",
     "AddressPolicy",
+    "AgentCardDiscovery",
     "AuthServerChange",
     "AuthServerResult",
     "Discovery",
@@ -41,6 +45,7 @@ __all__ = [
     "authorization_server_metadata_urls",
     "blocked_reason",
     "discover",
+    "fetch_agent_card",
     "parse_networks",
     "plan_refresh",
     "protected_resource_metadata_urls",
