@@ -7,14 +7,19 @@ import string
 from datetime import UTC, datetime
 
 __all__ = [
+    "A2A_SERVER",
     "API_SERVER",
     "API_TOKEN",
     "AUTH_SERVER",
     "CLIENT_AUTH_SETTINGS",
     "EVENT_HOOK",
+    "MCP_DISCOVERY",
     "MCP_SERVER",
+    "MCP_TOOL",
     "ORG",
     "USER",
+    "VIRTUAL_CAPABILITY",
+    "VIRTUAL_MCP_SERVER",
     "format_timestamp",
     "is_object_id",
     "new_id",
@@ -24,6 +29,11 @@ __all__ = [
 
 API_SERVER = "aps"
 MCP_SERVER = "mcp"
+A2A_SERVER = "a2a"
+VIRTUAL_MCP_SERVER = "vms"
+MCP_TOOL = "emt"
+MCP_DISCOVERY = "emd"
+VIRTUAL_CAPABILITY = "vcp"
 AUTH_SERVER = "eas"
 CLIENT_AUTH_SETTINGS = "rsc"
 USER = "00u"

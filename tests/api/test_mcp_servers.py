@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from registrar.api.routes.mcp_servers import discovery_policy
 from registrar.config import Settings
 from registrar.discovery import MAX_BODY_BYTES, FetchPolicy
-from registrar.store.schema import mcp_servers
+from registrar.store.schema import resource_servers
 
 from ..conftest import MakeToken
 from ..discovery.servers import PRM, MetadataSite, Reply, sdk_authorization_server, sdk_mcp_server
@@ -525,7 +525,7 @@ def test_a_resource_url_ending_in_a_slash_is_kept_byte_exact(
     assert registered["resourceUrl"] == with_slash and other["resourceUrl"] == without
     assert client.get(f"{BASE}/{registered['id']}", headers=auth).json()["resourceUrl"] == with_slash
     with engine.connect() as conn:
-        stored = conn.execute(select(mcp_servers.c.id, mcp_servers.c.resource_url)).all()
+        stored = conn.execute(select(resource_servers.c.id, resource_servers.c.resource_url)).all()
     assert sorted(map(tuple, stored)) == sorted([(registered["id"], with_slash), (other["id"], without)])
     (target,) = next(e for e in events() if e["eventType"].endswith(".mcp_server.register"))["target"]
     assert (target["id"], target["alternateId"]) == (registered["id"], with_slash)

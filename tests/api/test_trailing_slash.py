@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
-from registrar.store.schema import api_servers
+from registrar.store.schema import resource_servers
 
 from .test_api_servers import BASE, register
 
@@ -30,7 +30,7 @@ def test_a_resource_url_ending_in_a_slash_is_stored_returned_and_audited_byte_ex
     assert (with_slash["resourceUrl"], without["resourceUrl"]) == (WITH_SLASH, WITHOUT)
     assert client.get(f"{BASE}/{with_slash['id']}", headers=auth).json()["resourceUrl"] == WITH_SLASH
     with engine.connect() as conn:
-        stored = dict(conn.execute(select(api_servers.c.id, api_servers.c.resource_url)).all())
+        stored = dict(conn.execute(select(resource_servers.c.id, resource_servers.c.resource_url)).all())
     assert stored == {with_slash["id"]: WITH_SLASH, without["id"]: WITHOUT}
     listed = client.get(BASE, params={"search": f'resourceUrl eq "{WITH_SLASH}"'}, headers=auth)
     assert [s["id"] for s in listed.json()["data"]] == [with_slash["id"]]

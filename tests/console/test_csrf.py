@@ -23,13 +23,11 @@ from starlette.testclient import TestClient
 
 from registrar.console import install_console
 from registrar.store.schema import (
-    api_auth_servers,
-    api_servers,
     client_auth_settings,
     console_sessions,
     event_hooks,
-    mcp_auth_servers,
-    mcp_servers,
+    resource_auth_servers,
+    resource_servers,
 )
 
 from ..api.test_api_auth_servers import add as add_auth_server
@@ -43,7 +41,7 @@ _FORM = {"resourceUrl": "https://api.example.com/", "displayName": "Payments"}
 _SIGN_IN = "/login"  # the one route before a session: its token is the double-submit login token
 _WRONG = "x" * 43  # the shape of a real token, not its value
 _PARAMETER = re.compile(r"{(\w+)}")
-_REGISTRY = (api_servers, api_auth_servers, client_auth_settings, mcp_servers, mcp_auth_servers, event_hooks)
+_REGISTRY = (resource_servers, resource_auth_servers, client_auth_settings, event_hooks)
 
 
 def console_post_paths(app: FastAPI) -> list[str]:

@@ -17,9 +17,8 @@ from registrar.context import Actor, ClientInfo, RequestContext
 from registrar.domain.mcp import McpServer, ResourceMetadata
 from registrar.events import catalog as ev
 from registrar.ids import MCP_SERVER, new_id
-from registrar.services._mcp import now_ms, server_row
+from registrar.services._mcp import STORED, now_ms
 from registrar.store import repositories as repo
-from registrar.store.schema import mcp_servers
 from registrar.store.uow import unit_of_work
 
 __all__ = ["TERMINAL_ATTACK", "legacy_event", "legacy_mcp_server"]
@@ -43,7 +42,7 @@ def legacy_mcp_server(engine: Engine, display_name: str) -> McpServer:
         last_updated_ms=now,
     )
     with engine.begin() as conn:
-        repo.insert_row(conn, mcp_servers, server_row(server))
+        repo.insert_server(conn, STORED, server)
     return server
 
 

@@ -40,13 +40,13 @@ def test_changes_made_behind_the_log_are_found(
     server = register(client, auth, "https://a.example/")
     other = register(client, auth, "https://b.example/")
     with engine.begin() as conn:
-        conn.execute(text("UPDATE api_servers SET status = 'ACTIVE' WHERE id = :i"), {"i": server["id"]})
-        conn.execute(text("DELETE FROM api_servers WHERE id = :i"), {"i": other["id"]})
+        conn.execute(text("UPDATE resource_servers SET status = 'ACTIVE' WHERE id = :i"), {"i": server["id"]})
+        conn.execute(text("DELETE FROM resource_servers WHERE id = :i"), {"i": other["id"]})
         conn.execute(
             text(
-                "INSERT INTO api_servers (id, resource_url, display_name, status, created_ms, "
-                "last_updated_ms) VALUES "
-                "('apsSmuggled000000000', 'https://smuggled.example', 'S', 'ACTIVE', 0, 0)"
+                "INSERT INTO resource_servers (id, kind, resource_url, display_name, status, detected_metadata, "
+                "created_ms, last_updated_ms) VALUES "
+                "('apsSmuggled000000000', 'api', 'https://smuggled.example', 'S', 'ACTIVE', '{}', 0, 0)"
             )
         )
     found = sorted(mismatches(engine))

@@ -11,8 +11,9 @@ import orjson
 from fastapi import Request, Response
 
 from registrar.context.forwarding import external_origin
-from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettings
+from registrar.domain.entities import ClientAuthSettings
 from registrar.domain.mcp import McpAuthServer, McpServerDetail
+from registrar.domain.resources import AuthServer, EnteredEndpoints, NoMetadata, ResourceServer
 from registrar.errors import ValidationFailed
 from registrar.ids import format_timestamp
 from registrar.params import INT64_MAX, bounded_int
@@ -59,7 +60,7 @@ def _href(url: str, *, methods: Sequence[str] | None = None) -> dict[str, Any]:
     return link
 
 
-def api_server_json(server: ApiServer, base: str, org_id: str) -> dict[str, Any]:
+def api_server_json(server: ResourceServer[NoMetadata], base: str, org_id: str) -> dict[str, Any]:
     """An API server as the API returns it."""
     self_url = f"{base}{API_SERVERS}/{server.id}"
     lifecycle = "deactivate" if server.status == "ACTIVE" else "activate"
@@ -79,7 +80,7 @@ def api_server_json(server: ApiServer, base: str, org_id: str) -> dict[str, Any]
     }
 
 
-def api_auth_server_json(auth: ApiAuthServer, base: str) -> dict[str, Any]:
+def api_auth_server_json(auth: AuthServer[EnteredEndpoints], base: str) -> dict[str, Any]:
     """An API server's third-party authorization server as the API returns it."""
     return {
         "id": auth.id,
@@ -90,8 +91,8 @@ def api_auth_server_json(auth: ApiAuthServer, base: str) -> dict[str, Any]:
         "created": _ts(auth.created_ms),
         "lastUpdated": _ts(auth.last_updated_ms),
         "_links": {
-            "self": _href(f"{base}{API_SERVERS}/{auth.api_server_id}/authorization-servers/{auth.id}"),
-            "apiServer": _href(f"{base}{API_SERVERS}/{auth.api_server_id}"),
+            "self": _href(f"{base}{API_SERVERS}/{auth.server_id}/authorization-servers/{auth.id}"),
+            "apiServer": _href(f"{base}{API_SERVERS}/{auth.server_id}"),
         },
     }
 
@@ -172,7 +173,7 @@ def mcp_server_json(detail: McpServerDetail, base: str, org_id: str) -> dict[str
 
 def mcp_auth_server_json(auth: McpAuthServer, base: str) -> dict[str, Any]:
     """An authorization server discovered for an MCP server, as the API returns it."""
-    server_url = f"{base}{MCP_SERVERS}/{auth.mcp_server_id}"
+    server_url = f"{base}{MCP_SERVERS}/{auth.server_id}"
     return {
         "id": auth.id,
         "issuer": auth.issuer,

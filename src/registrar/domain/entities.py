@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ApiAuthServer", "ApiServer", "ApiToken", "ClientAuthSettings", "User"]
+__all__ = ["ApiToken", "ClientAuthSettings", "User"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,29 +21,6 @@ class ApiToken:
     user: User
     scopes: frozenset[str]
     session_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ApiServer:
-    id: str
-    resource_url: str
-    display_name: str
-    description: str | None
-    status: str
-    created_ms: int
-    last_updated_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class ApiAuthServer:
-    id: str
-    api_server_id: str
-    issuer: str
-    authorization_endpoint: str
-    token_endpoint: str
-    grant_types: tuple[str, ...]
-    created_ms: int
-    last_updated_ms: int
 
 
 @dataclass(frozen=True, slots=True)

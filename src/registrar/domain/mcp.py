@@ -24,6 +24,7 @@ from registrar.controls import clean_value, control_problem
 from registrar.errors import Conflict, DiscoveryFailed
 
 from .inputs import ServerMetadataPatch, Url, _Body
+from .resources import AuthServer, ResourceServer, ServerDetail
 from .statuses import Status
 from .urls import MAX_URL_LENGTH
 
@@ -111,6 +112,12 @@ class ResourceMetadata:
     def to_json(self) -> dict[str, Any]:
         """The API / storage form."""
         return {"resourceName": self.resource_name, "scopesSupported": list(self.scopes_supported)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ResourceMetadata:
+        """Back from the stored form (``{}``: nothing detected yet)."""
+        name = data.get("resourceName")
+        return cls(name if isinstance(name, str) else None, _strings(data.get("scopesSupported")))
 
     def to_event(self) -> str:
         """The ``mcpServerDetectedMetadata`` string of events."""
@@ -205,38 +212,10 @@ class AuthServerMetadata:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class McpServer:
-    id: str
-    resource_url: str
-    display_name: str
-    description: str | None
-    status: str
-    detected: ResourceMetadata
-    last_refreshed_ms: int | None
-    created_ms: int
-    last_updated_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class McpAuthServer:
-    """An authorization server found in an MCP server's metadata (``type`` EXTERNAL, id prefix ``eas``)."""
-
-    id: str
-    mcp_server_id: str
-    issuer: str
-    status: str
-    detected: AuthServerMetadata
-    created_ms: int
-    last_updated_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class McpServerDetail:
-    """An MCP server together with its authorization servers, in discovery order."""
-
-    server: McpServer
-    authorization_servers: tuple[McpAuthServer, ...]
+# An MCP server, its discovered authorization servers, and both together (the kind's detected values).
+McpServer = ResourceServer[ResourceMetadata]
+McpAuthServer = AuthServer[AuthServerMetadata]
+McpServerDetail = ServerDetail[ResourceMetadata]
 
 
 class McpServerCreate(_Body):

@@ -14,17 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.engine import Connection
 
 from registrar.store.schema import (
-    api_auth_servers,
-    api_servers,
     client_auth_settings,
     log_events,
     log_head,
-    mcp_auth_servers,
-    mcp_servers,
+    resource_auth_servers,
+    resource_servers,
 )
 
 from .scan import event_batches
@@ -44,23 +42,44 @@ class _Kind:
     table: Table
     columns: tuple[str, ...]  # compared columns, in the order of _expected()
     removed_by: frozenset[str]
+    rows: ColumnElement[bool] | None = None  # which rows of the table are of this kind (None: all)
+
+
+def _servers(kind: str) -> ColumnElement[bool]:
+    return resource_servers.c.kind == kind
+
+
+def _linked_to(kind: str) -> ColumnElement[bool]:
+    return resource_auth_servers.c.server_id.in_(select(resource_servers.c.id).where(_servers(kind)))
 
 
 _KINDS: dict[str, _Kind] = {
     "ApiServer": _Kind(
-        api_servers, ("status", "display_name"), frozenset({"resource_servers.api_server.delete"})
+        resource_servers,
+        ("status", "display_name"),
+        frozenset({"resource_servers.api_server.delete"}),
+        _servers("api"),
     ),
     "ApiAuthServer": _Kind(
-        api_auth_servers, ("issuer",), frozenset({"resource_servers.api_server.auth_server.remove"})
+        resource_auth_servers,
+        ("issuer",),
+        frozenset({"resource_servers.api_server.auth_server.remove"}),
+        _linked_to("api"),
     ),
     "ClientAuthSettings": _Kind(
         client_auth_settings, ("name",), frozenset({"resource_servers.client_authentication_settings.delete"})
     ),
     "McpServer": _Kind(
-        mcp_servers, ("status", "display_name"), frozenset({"resource_servers.mcp_server.delete"})
+        resource_servers,
+        ("status", "display_name"),
+        frozenset({"resource_servers.mcp_server.delete"}),
+        _servers("mcp"),
     ),
     "ExternalAuthServer": _Kind(
-        mcp_auth_servers, ("status",), frozenset({"resource_servers.mcp_server.auth_server.delete"})
+        resource_auth_servers,
+        ("status",),
+        frozenset({"resource_servers.mcp_server.auth_server.delete"}),
+        _linked_to("mcp"),
     ),
 }
 _API_STATUS = {
@@ -114,7 +133,11 @@ def reconcile(conn: Connection) -> list[Mismatch]:
     for kind, spec in _KINDS.items():
         rows = {
             r[0]: tuple(r[1:])
-            for r in conn.execute(select(spec.table.c.id, *(spec.table.c[c] for c in spec.columns)))
+            for r in conn.execute(
+                select(spec.table.c.id, *(spec.table.c[c] for c in spec.columns)).where(
+                    *(() if spec.rows is None else (spec.rows,))
+                )
+            )
         }
         expected = {oid: state for (k, oid), state in model.items() if k == kind}
         for object_id, state in rows.items():

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import orjson
 from sqlalchemy.engine import Connection
 
 from registrar.context import RequestContext
 from registrar.discovery import AuthServerResult
-from registrar.domain.mcp import McpAuthServer, McpServer
+from registrar.domain.mcp import McpAuthServer, McpServer, ResourceMetadata
 from registrar.domain.statuses import Status
 from registrar.errors import NotFound
 from registrar.events import catalog as ev
 from registrar.events.catalog import EventType, Target
 from registrar.ids import AUTH_SERVER, new_id, utcnow
 from registrar.store import repositories as repo
-from registrar.store.schema import mcp_auth_servers
 from registrar.store.uow import UnitOfWork
 
 from .audit import AuditTrail, perform
@@ -27,20 +25,29 @@ from .deps import Deps
 __all__ = [
     "AS_KIND",
     "KIND",
+    "STORED",
     "auth_event_targets",
-    "auth_row",
     "auth_server_target",
     "create_auth_server",
     "load",
     "now_ms",
     "read_connection",
     "run_with_discovery",
-    "server_row",
     "server_target",
 ]
 
 KIND = "McpServer"
 AS_KIND = "ExternalAuthServer"
+
+
+class _Stored:
+    key = "mcp"
+
+    def detected_from_json(self, data: Mapping[str, Any]) -> ResourceMetadata:
+        return ResourceMetadata.from_json(data)
+
+
+STORED = _Stored()
 
 P = TypeVar("P")
 T = TypeVar("T")
@@ -55,7 +62,7 @@ def server_target(server: McpServer, changes: tuple[dict[str, Any], dict[str, An
     """The event target describing an MCP server."""
     return ev.mcp_server_target(
         server.id,
-        server.resource_url,
+        server.url,
         server.display_name,
         server.status,
         server.detected.to_event(),
@@ -120,40 +127,11 @@ def read_connection(deps: Deps) -> Connection:
 
 def load(uow: UnitOfWork, trail: AuditTrail, server_id: str) -> McpServer:
     """The MCP server, locked for the transaction; it becomes the failure target from here on."""
-    server = repo.get_mcp_server(uow.conn, server_id, for_update=True)
+    server = repo.get_server(uow.conn, STORED, server_id, for_update=True)
     if server is None:
         raise NotFound(server_id, KIND)
     trail.targets = [server_target(server)]
     return server
-
-
-def server_row(server: McpServer) -> dict[str, Any]:
-    """The ``mcp_servers`` row of a server."""
-    return {
-        "id": server.id,
-        "resource_url": server.resource_url,
-        "display_name": server.display_name,
-        "description": server.description,
-        "status": server.status,
-        "resource_name": server.detected.resource_name,
-        "scopes_supported": orjson.dumps(list(server.detected.scopes_supported)).decode(),
-        "last_refreshed_ms": server.last_refreshed_ms,
-        "created_ms": server.created_ms,
-        "last_updated_ms": server.last_updated_ms,
-    }
-
-
-def auth_row(auth: McpAuthServer) -> dict[str, Any]:
-    """The ``mcp_auth_servers`` row of an authorization server."""
-    return {
-        "id": auth.id,
-        "mcp_server_id": auth.mcp_server_id,
-        "issuer": auth.issuer,
-        "status": auth.status,
-        "detected_metadata": orjson.dumps(auth.detected.to_json()).decode(),
-        "created_ms": auth.created_ms,
-        "last_updated_ms": auth.last_updated_ms,
-    }
 
 
 def create_auth_server(
@@ -165,6 +143,6 @@ def create_auth_server(
     auth = McpAuthServer(
         new_id(AUTH_SERVER), server.id, result.issuer, Status.ACTIVE, result.metadata, now, now
     )
-    repo.insert_row(uow.conn, mcp_auth_servers, auth_row(auth))
+    repo.insert_auth_server(uow.conn, auth)
     uow.record(ev.MCP_AUTH_SERVER_CREATE, auth_event_targets(server, auth))
     return auth

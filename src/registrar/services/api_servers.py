@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-import orjson
-from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from registrar.context import RequestContext
-from registrar.domain.entities import ApiAuthServer, ApiServer
 from registrar.domain.inputs import (
     ApiServerCreate,
     ApiServerPatch,
@@ -18,6 +17,7 @@ from registrar.domain.inputs import (
     AuthServerPatch,
     parse_body,
 )
+from registrar.domain.resources import AuthServer, EnteredEndpoints, NoMetadata, ResourceServer
 from registrar.domain.statuses import Status, ensure_deletable
 from registrar.domain.urls import url_problem
 from registrar.errors import Conflict, DuplicateResource, NotFound, ValidationFailed
@@ -25,7 +25,7 @@ from registrar.events import catalog as ev
 from registrar.events.catalog import Target, unknown_target
 from registrar.ids import API_SERVER, AUTH_SERVER, new_id
 from registrar.store import repositories as repo
-from registrar.store.schema import api_auth_servers, api_servers, client_auth_settings
+from registrar.store.schema import resource_auth_servers, resource_servers
 from registrar.store.uow import UnitOfWork
 from registrar.syslog.filter import Field, compile_filter, parse_filter
 
@@ -47,14 +47,27 @@ __all__ = [
     "update_auth_server",
 ]
 
+ApiServer = ResourceServer[NoMetadata]
+ApiAuthServer = AuthServer[EnteredEndpoints]
+
 SEARCH_FIELDS = {
-    "status": Field(api_servers.c.status, ops=frozenset({"eq"})),
-    "metadata.displayName": Field(api_servers.c.display_name, ops=frozenset({"eq", "sw", "co"})),
-    "resourceUrl": Field(api_servers.c.resource_url, ops=frozenset({"eq", "sw"})),
+    "status": Field(resource_servers.c.status, ops=frozenset({"eq"})),
+    "metadata.displayName": Field(resource_servers.c.display_name, ops=frozenset({"eq", "sw", "co"})),
+    "resourceUrl": Field(resource_servers.c.resource_url, ops=frozenset({"eq", "sw"})),
 }
 AUTH_SERVER_FILTER_FIELDS = {
-    "issuer": Field(api_auth_servers.c.issuer, ops=frozenset({"eq", "sw"})),
+    "issuer": Field(resource_auth_servers.c.issuer, ops=frozenset({"eq", "sw"})),
 }
+
+
+class _Stored:
+    key = "api"
+
+    def detected_from_json(self, data: Mapping[str, Any]) -> NoMetadata:
+        return NoMetadata.from_json(data)
+
+
+STORED = _Stored()
 
 _KIND = "ApiServer"
 _AS_KIND = "ApiAuthServer"
@@ -66,15 +79,21 @@ def _ms(uow: UnitOfWork) -> int:
 
 def server_target(server: ApiServer, changes: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Target:
     """The event target describing an API server."""
-    return ev.api_server_target(server.id, server.resource_url, server.display_name, changes)
+    return ev.api_server_target(server.id, server.url, server.display_name, changes)
 
 
 def auth_server_target(
     auth: ApiAuthServer, changes: tuple[dict[str, Any], dict[str, Any]] | None = None
 ) -> Target:
     """The event target describing an authorization server linked to an API server."""
+    entered = auth.detected
     return ev.api_auth_server_target(
-        auth.id, auth.issuer, auth.authorization_endpoint, auth.token_endpoint, auth.grant_types, changes
+        auth.id,
+        auth.issuer,
+        entered.authorization_endpoint,
+        entered.token_endpoint,
+        entered.grant_types_supported,
+        changes,
     )
 
 
@@ -88,7 +107,7 @@ def _check_urls(deps: Deps, values: dict[str, str | None]) -> None:
 
 
 def _load(uow: UnitOfWork, trail: AuditTrail, server_id: str) -> ApiServer:
-    server = repo.get_api_server(uow.conn, server_id, for_update=True)
+    server = repo.get_server(uow.conn, STORED, server_id, for_update=True)
     if server is None:
         raise NotFound(server_id, _KIND)
     trail.targets = [server_target(server)]
@@ -111,13 +130,15 @@ def register(deps: Deps, ctx: RequestContext, body: bytes, *, activate: bool = F
             display_name=data.metadata.displayName,
             description=data.metadata.description,
             status=Status.INACTIVE,
+            detected=NoMetadata(),
+            last_refreshed_ms=None,
             created_ms=now,
             last_updated_ms=now,
         )
         trail.targets = [server_target(server)]
-        _ensure_unique_url(uow.conn, server.resource_url)
+        _ensure_unique_url(uow.conn, server.url)
         try:
-            repo.insert_row(uow.conn, api_servers, _server_row(server))
+            repo.insert_server(uow.conn, STORED, server)
         except IntegrityError:
             raise _duplicate_url() from None
         uow.record(ev.API_SERVER_REGISTER, [server_target(server)])
@@ -129,36 +150,19 @@ def register(deps: Deps, ctx: RequestContext, body: bytes, *, activate: bool = F
     return perform(deps.engine, ctx, ev.API_SERVER_REGISTER, action)
 
 
-def _server_row(server: ApiServer) -> dict[str, Any]:
-    return {
-        "id": server.id,
-        "resource_url": server.resource_url,
-        "display_name": server.display_name,
-        "description": server.description,
-        "status": server.status,
-        "created_ms": server.created_ms,
-        "last_updated_ms": server.last_updated_ms,
-    }
-
-
 def _duplicate_url() -> DuplicateResource:
     return DuplicateResource("resourceUrl", "An API server with this resourceUrl is already registered.")
 
 
 def _ensure_unique_url(conn: Connection, resource_url: str) -> None:
-    taken = conn.execute(select(api_servers.c.id).where(api_servers.c.resource_url == resource_url)).first()
-    if taken is not None:
+    if repo.url_taken(conn, STORED, resource_url):
         raise _duplicate_url()
 
 
 def _set_status(uow: UnitOfWork, server: ApiServer, status: Status) -> ApiServer:
-    now = _ms(uow)
-    repo.update_row(uow.conn, api_servers, server.id, {"status": status, "last_updated_ms": now})
-    return ApiServer(**{**_fields(server), "status": str(status), "last_updated_ms": now})
-
-
-def _fields(server: ApiServer) -> dict[str, Any]:
-    return {name: getattr(server, name) for name in ApiServer.__slots__}
+    changed = replace(server, status=str(status), last_updated_ms=_ms(uow))
+    repo.update_server(uow.conn, changed)
+    return changed
 
 
 def update(deps: Deps, ctx: RequestContext, server_id: str, body: bytes) -> ApiServer:
@@ -188,9 +192,13 @@ def update(deps: Deps, ctx: RequestContext, server_id: str, body: bytes) -> ApiS
         after = {wire[k]: new[k] for k in new if getattr(server, k) != new[k]}
         if not after:
             return server
-        now = _ms(uow)
-        repo.update_row(uow.conn, api_servers, server.id, {**new, "last_updated_ms": now})
-        updated = ApiServer(**{**_fields(server), **new, "last_updated_ms": now})
+        updated = replace(
+            server,
+            display_name=str(new["display_name"]),
+            description=new["description"],
+            last_updated_ms=_ms(uow),
+        )
+        repo.update_server(uow.conn, updated)
         uow.record(ev.API_SERVER_UPDATE, [server_target(updated, (before, after))])
         return updated
 
@@ -228,27 +236,14 @@ def delete_server(deps: Deps, ctx: RequestContext, server_id: str) -> None:
         server = _load(uow, trail, server_id)
         ensure_deletable(server.status)
         orn = api_server_orn(deps.org_id, server.id)
-        referenced = uow.conn.execute(
-            select(func.count())
-            .select_from(client_auth_settings)
-            .where(client_auth_settings.c.resource_orn == orn)
-        ).scalar_one()
-        if referenced:
+        if repo.settings_referencing(uow.conn, orn):
             raise Conflict(
                 "Cannot delete a resource server that client authentication settings still reference. "
                 "Delete those settings first."
             )
-        linked = repo.list_page(
-            uow.conn,
-            api_auth_servers,
-            limit=10_000,
-            after=None,
-            where=[api_auth_servers.c.api_server_id == server.id],
-        ).items
-        for auth in linked:
+        for auth in repo.list_auth_servers(uow.conn, [server.id])[server.id]:
             uow.record(ev.API_AUTH_SERVER_REMOVE, [server_target(server), auth_server_target(auth)])
-        uow.conn.execute(delete(api_auth_servers).where(api_auth_servers.c.api_server_id == server.id))
-        repo.delete_row(uow.conn, api_servers, server.id)
+        repo.delete_server(uow.conn, server.id)
         uow.record(ev.API_SERVER_DELETE, [server_target(server)])
 
     perform(deps.engine, ctx, ev.API_SERVER_DELETE, action, targets=[unknown_target(server_id, _KIND)])
@@ -257,7 +252,7 @@ def delete_server(deps: Deps, ctx: RequestContext, server_id: str) -> None:
 def get_server(deps: Deps, server_id: str) -> ApiServer:
     """One API server."""
     with deps.engine.connect().execution_options(sqlite_immediate=False) as conn:
-        server = repo.get_api_server(conn, server_id)
+        server = repo.get_server(conn, STORED, server_id)
     if server is None:
         raise NotFound(server_id, _KIND)
     return server
@@ -267,7 +262,7 @@ def list_servers(deps: Deps, *, limit: int, after: str | None, search: str | Non
     """A page of API servers, optionally filtered by a SCIM ``search`` expression."""
     where = [compile_filter(parse_filter(search), SEARCH_FIELDS)] if search else []
     with deps.engine.connect().execution_options(sqlite_immediate=False) as conn:
-        return repo.list_page(conn, api_servers, limit=limit, after=after, where=where)
+        return repo.server_page(conn, STORED, limit=limit, after=after, where=where)
 
 
 # --- authorization servers of an API server ----------------------------------------------------------
@@ -290,25 +285,21 @@ def add_auth_server(deps: Deps, ctx: RequestContext, server_id: str, body: bytes
         now = _ms(uow)
         auth = ApiAuthServer(
             id=new_id(AUTH_SERVER),
-            api_server_id=server.id,
+            server_id=server.id,
             issuer=data.issuer,
-            authorization_endpoint=data.authorizationEndpoint,
-            token_endpoint=data.tokenEndpoint,
-            grant_types=tuple(data.grantTypesSupported),
+            status=Status.ACTIVE,
+            detected=EnteredEndpoints(
+                data.authorizationEndpoint, data.tokenEndpoint, tuple(data.grantTypesSupported)
+            ),
             created_ms=now,
             last_updated_ms=now,
         )
         trail.targets = [server_target(server), auth_server_target(auth)]
-        exists = uow.conn.execute(
-            select(api_auth_servers.c.id).where(
-                api_auth_servers.c.api_server_id == server.id, api_auth_servers.c.issuer == auth.issuer
-            )
-        ).first()
-        if exists is not None:
+        if repo.auth_server_by_issuer(uow.conn, server.id, auth.issuer) is not None:
             raise DuplicateResource(
                 "issuer", "This authorization server is already linked to the API server."
             )
-        repo.insert_row(uow.conn, api_auth_servers, _auth_row(auth))
+        repo.insert_auth_server(uow.conn, auth)
         uow.record(ev.API_AUTH_SERVER_ADD, trail.targets)
         return auth
 
@@ -317,25 +308,12 @@ def add_auth_server(deps: Deps, ctx: RequestContext, server_id: str, body: bytes
     )
 
 
-def _auth_row(auth: ApiAuthServer) -> dict[str, Any]:
-    return {
-        "id": auth.id,
-        "api_server_id": auth.api_server_id,
-        "issuer": auth.issuer,
-        "authorization_endpoint": auth.authorization_endpoint,
-        "token_endpoint": auth.token_endpoint,
-        "grant_types": orjson.dumps(list(auth.grant_types)).decode(),
-        "created_ms": auth.created_ms,
-        "last_updated_ms": auth.last_updated_ms,
-    }
-
-
 def _load_auth(
     uow: UnitOfWork, trail: AuditTrail, server_id: str, auth_server_id: str
 ) -> tuple[ApiServer, ApiAuthServer]:
     server = _load(uow, trail, server_id)
     trail.targets.append(unknown_target(auth_server_id, _AS_KIND))
-    auth = repo.get_api_auth_server(uow.conn, server.id, auth_server_id)
+    auth = repo.get_auth_server(uow.conn, server.id, auth_server_id)
     if auth is None:
         raise NotFound(auth_server_id, _AS_KIND)
     trail.targets = [server_target(server), auth_server_target(auth)]
@@ -362,7 +340,7 @@ def update_auth_server(
         _check_urls(
             deps, {"authorizationEndpoint": data.authorizationEndpoint, "tokenEndpoint": data.tokenEndpoint}
         )
-        current = {
+        current: dict[str, Any] = {
             "authorizationEndpoint": auth.authorization_endpoint,
             "tokenEndpoint": auth.token_endpoint,
             "grantTypesSupported": list(auth.grant_types),
@@ -379,17 +357,13 @@ def update_auth_server(
         if not after:
             return auth
         now = _ms(uow)
-        updated = ApiAuthServer(
-            id=auth.id,
-            api_server_id=auth.api_server_id,
-            issuer=auth.issuer,
-            authorization_endpoint=str(wanted["authorizationEndpoint"]),
-            token_endpoint=str(wanted["tokenEndpoint"]),
-            grant_types=tuple(wanted["grantTypesSupported"]),
-            created_ms=auth.created_ms,
-            last_updated_ms=now,
+        entered = EnteredEndpoints(
+            str(wanted["authorizationEndpoint"]),
+            str(wanted["tokenEndpoint"]),
+            tuple(wanted["grantTypesSupported"]),
         )
-        repo.update_row(uow.conn, api_auth_servers, auth.id, _auth_row(updated))
+        updated = replace(auth, detected=entered, last_updated_ms=now)
+        repo.update_auth_server(uow.conn, updated)
         uow.record(
             ev.API_AUTH_SERVER_UPDATE, [server_target(server), auth_server_target(updated, (before, after))]
         )
@@ -409,7 +383,7 @@ def remove_auth_server(deps: Deps, ctx: RequestContext, server_id: str, auth_ser
 
     def action(uow: UnitOfWork, trail: AuditTrail) -> None:
         server, auth = _load_auth(uow, trail, server_id, auth_server_id)
-        repo.delete_row(uow.conn, api_auth_servers, auth.id)
+        repo.delete_row(uow.conn, resource_auth_servers, auth.id)
         uow.record(ev.API_AUTH_SERVER_REMOVE, [server_target(server), auth_server_target(auth)])
 
     perform(
@@ -424,9 +398,9 @@ def remove_auth_server(deps: Deps, ctx: RequestContext, server_id: str, auth_ser
 def get_auth_server(deps: Deps, server_id: str, auth_server_id: str) -> ApiAuthServer:
     """One authorization server of an API server."""
     with deps.engine.connect().execution_options(sqlite_immediate=False) as conn:
-        if repo.get_api_server(conn, server_id) is None:
+        if repo.get_server(conn, STORED, server_id) is None:
             raise NotFound(server_id, _KIND)
-        auth = repo.get_api_auth_server(conn, server_id, auth_server_id)
+        auth = repo.get_auth_server(conn, server_id, auth_server_id)
     if auth is None:
         raise NotFound(auth_server_id, _AS_KIND)
     return auth
@@ -436,10 +410,8 @@ def list_auth_servers(
     deps: Deps, server_id: str, *, limit: int, after: str | None, filter_text: str | None
 ) -> repo.Page:
     """A page of the authorization servers linked to an API server."""
-    where = [api_auth_servers.c.api_server_id == server_id]
-    if filter_text:
-        where.append(compile_filter(parse_filter(filter_text), AUTH_SERVER_FILTER_FIELDS))
+    where = [compile_filter(parse_filter(filter_text), AUTH_SERVER_FILTER_FIELDS)] if filter_text else []
     with deps.engine.connect().execution_options(sqlite_immediate=False) as conn:
-        if repo.get_api_server(conn, server_id) is None:
+        if repo.get_server(conn, STORED, server_id) is None:
             raise NotFound(server_id, _KIND)
-        return repo.list_page(conn, api_auth_servers, limit=limit, after=after, where=where)
+        return repo.auth_server_page(conn, server_id, limit=limit, after=after, where=where)

@@ -16,19 +16,17 @@ from registrar.domain.mcp import McpAuthServer, McpServer, McpServerDetail
 from registrar.errors import DiscoveryFailed, NotFound
 from registrar.events import catalog as ev
 from registrar.store import repositories as repo
-from registrar.store.schema import mcp_auth_servers, mcp_servers
 from registrar.store.uow import UnitOfWork
 
 from ._mcp import (
     KIND,
+    STORED,
     auth_event_targets,
-    auth_row,
     create_auth_server,
     load,
     now_ms,
     read_connection,
     run_with_discovery,
-    server_row,
     server_target,
 )
 from .audit import AuditTrail
@@ -44,19 +42,19 @@ def refresh(deps: Deps, ctx: RequestContext, server_id: str, policy: FetchPolicy
 
     def prepare(trail: AuditTrail) -> Discovery | DiscoveryFailed:
         with read_connection(deps) as conn:
-            server = repo.get_mcp_server(conn, server_id)
+            server = repo.get_server(conn, STORED, server_id)
         if server is None:
             raise NotFound(server_id, KIND)
         trail.targets = [server_target(server)]
         try:
-            return discover(server.resource_url, policy)
+            return discover(server.url, policy)
         except DiscoveryFailed as failure:
             return failure  # not an error of the operation: it is what the refresh records
 
     def action(uow: UnitOfWork, trail: AuditTrail, outcome: Discovery | DiscoveryFailed) -> McpServerDetail:
         # Diff against the rows as they are now, locked: the server may have changed during discovery.
         server = load(uow, trail, server_id)
-        stored = repo.list_mcp_auth_servers(uow.conn, [server.id])[server.id]
+        stored = repo.list_auth_servers(uow.conn, [server.id])[server.id]
         plan = plan_refresh(server, stored, outcome)
         now = now_ms()
         current = _apply_server(server, plan, refreshed=not isinstance(outcome, DiscoveryFailed), now=now)
@@ -68,13 +66,13 @@ def refresh(deps: Deps, ctx: RequestContext, server_id: str, policy: FetchPolicy
             updated = replace(
                 change.current, status=change.status, detected=change.detected, last_updated_ms=now
             )
-            repo.update_row(uow.conn, mcp_auth_servers, updated.id, auth_row(updated))
+            repo.update_auth_server(uow.conn, updated)
             uow.record(
                 ev.MCP_AUTH_SERVER_UPDATE,
                 auth_event_targets(current, updated, _auth_changes(change.current, updated)),
             )
             auths[updated.id] = updated
-        repo.update_row(uow.conn, mcp_servers, server.id, server_row(current))
+        repo.update_server(uow.conn, current)
         changes = _server_changes(server, current)
         if changes is not None:
             debug = {"errorMessage": plan.error} if plan.error else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -32,20 +32,21 @@ from registrar.events import catalog as ev
 from registrar.events.catalog import unknown_target
 from registrar.ids import MCP_SERVER, new_id
 from registrar.store import repositories as repo
-from registrar.store.schema import client_auth_settings, mcp_auth_servers, mcp_servers
+from registrar.store.json_fields import json_text
+from registrar.store.schema import resource_auth_servers, resource_servers
 from registrar.store.uow import UnitOfWork
 from registrar.syslog.filter import Field, Value, compare_column, compile_filter, parse_filter
 
 from ._mcp import (
     AS_KIND,
     KIND,
+    STORED,
     auth_event_targets,
     create_auth_server,
     load,
     now_ms,
     read_connection,
     run_with_discovery,
-    server_row,
     server_target,
 )
 from .audit import AuditTrail, perform
@@ -67,19 +68,27 @@ __all__ = [
 
 def _has_auth_server(op: str, value: Value) -> ColumnElement[bool]:
     # "servers one of whose authorization servers has this id" (the filter is on the child table).
-    owners = select(mcp_auth_servers.c.mcp_server_id).where(compare_column(mcp_auth_servers.c.id, op, value))
-    return mcp_servers.c.id.in_(owners)
+    owners = select(resource_auth_servers.c.server_id).where(
+        compare_column(resource_auth_servers.c.id, op, value)
+    )
+    return resource_servers.c.id.in_(owners)
 
 
-SEARCH_FIELDS = {
-    "status": Field(mcp_servers.c.status, ops=frozenset({"eq"})),
-    "metadata.displayName": Field(mcp_servers.c.display_name, ops=frozenset({"eq", "sw", "co"})),
-    "detectedMetadata.resourceName": Field(mcp_servers.c.resource_name, ops=frozenset({"eq", "sw", "co"})),
-    "authorizationServerId": Field(mcp_servers.c.id, ops=frozenset({"eq"}), predicate=_has_auth_server),
-}
+def _search_fields(dialect: str) -> dict[str, Field]:
+    resource_name = json_text(dialect, resource_servers.c.detected_metadata, "resourceName")
+    return {
+        "status": Field(resource_servers.c.status, ops=frozenset({"eq"})),
+        "metadata.displayName": Field(resource_servers.c.display_name, ops=frozenset({"eq", "sw", "co"})),
+        "detectedMetadata.resourceName": Field(resource_name, ops=frozenset({"eq", "sw", "co"})),
+        "authorizationServerId": Field(
+            resource_servers.c.id, ops=frozenset({"eq"}), predicate=_has_auth_server
+        ),
+    }
+
+
 AUTH_SERVER_FILTER_FIELDS = {
-    "status": Field(mcp_auth_servers.c.status, ops=frozenset({"eq"})),
-    "issuer": Field(mcp_auth_servers.c.issuer, ops=frozenset({"eq", "sw"})),
+    "status": Field(resource_auth_servers.c.status, ops=frozenset({"eq"})),
+    "issuer": Field(resource_auth_servers.c.issuer, ops=frozenset({"eq", "sw"})),
 }
 
 
@@ -91,8 +100,7 @@ def _duplicate_url() -> DuplicateResource:
 
 
 def _ensure_unique_url(conn: Connection, resource_url: str) -> None:
-    taken = conn.execute(select(mcp_servers.c.id).where(mcp_servers.c.resource_url == resource_url)).first()
-    if taken is not None:
+    if repo.url_taken(conn, STORED, resource_url):
         raise _duplicate_url()
 
 
@@ -117,9 +125,9 @@ def register(deps: Deps, ctx: RequestContext, body: bytes, policy: FetchPolicy) 
         )
         trail.targets = [server_target(draft)]
         with read_connection(deps) as conn:
-            _ensure_unique_url(conn, draft.resource_url)
+            _ensure_unique_url(conn, draft.url)
         try:
-            found = discover(draft.resource_url, policy)
+            found = discover(draft.url, policy)
             if found.first_error is not None:
                 raise DiscoveryFailed(found.first_error)
         except DiscoveryFailed:
@@ -135,9 +143,9 @@ def register(deps: Deps, ctx: RequestContext, body: bytes, policy: FetchPolicy) 
             draft, status=Status.INACTIVE, last_refreshed_ms=now, created_ms=now, last_updated_ms=now
         )
         trail.targets = [server_target(server)]
-        _ensure_unique_url(uow.conn, server.resource_url)
+        _ensure_unique_url(uow.conn, server.url)
         try:
-            repo.insert_row(uow.conn, mcp_servers, server_row(server))
+            repo.insert_server(uow.conn, STORED, server)
         except IntegrityError:
             raise _duplicate_url() from None
         # prepare refused any failed authorization server: each one here has its metadata.
@@ -152,7 +160,7 @@ def register(deps: Deps, ctx: RequestContext, body: bytes, policy: FetchPolicy) 
 
 
 def _detail(conn: Connection, server: McpServer) -> McpServerDetail:
-    return McpServerDetail(server, tuple(repo.list_mcp_auth_servers(conn, [server.id])[server.id]))
+    return McpServerDetail(server, tuple(repo.list_auth_servers(conn, [server.id])[server.id]))
 
 
 def update(deps: Deps, ctx: RequestContext, server_id: str, body: bytes) -> McpServerDetail:
@@ -182,7 +190,7 @@ def update(deps: Deps, ctx: RequestContext, server_id: str, body: bytes) -> McpS
         now = now_ms()
         updated = replace(server, display_name=str(new["display_name"]), description=new["description"])
         updated = replace(updated, last_updated_ms=now)
-        repo.update_row(uow.conn, mcp_servers, server.id, {**new, "last_updated_ms": now})
+        repo.update_server(uow.conn, updated)
         uow.record(ev.MCP_SERVER_UPDATE, [server_target(updated, (before, after))])
         return _detail(uow.conn, updated)
 
@@ -202,7 +210,7 @@ def _transition(deps: Deps, ctx: RequestContext, server_id: str, status: Status)
             return _detail(uow.conn, server)  # not active already: nothing changes, nothing is recorded
         now = now_ms()
         changed = replace(server, status=str(status), last_updated_ms=now)
-        repo.update_row(uow.conn, mcp_servers, server.id, {"status": status, "last_updated_ms": now})
+        repo.update_server(uow.conn, changed)
         uow.record(event_type, [server_target(changed)])
         return _detail(uow.conn, changed)
 
@@ -225,20 +233,14 @@ def delete_server(deps: Deps, ctx: RequestContext, server_id: str) -> None:
     def action(uow: UnitOfWork, trail: AuditTrail) -> None:
         server = load(uow, trail, server_id)
         ensure_deletable(server.status)
-        referenced = uow.conn.execute(
-            select(func.count())
-            .select_from(client_auth_settings)
-            .where(client_auth_settings.c.resource_orn == mcp_server_orn(deps.org_id, server.id))
-        ).scalar_one()
-        if referenced:
+        if repo.settings_referencing(uow.conn, mcp_server_orn(deps.org_id, server.id)):
             raise Conflict(
                 "Cannot delete a resource server that client authentication settings still reference. "
                 "Delete those settings first."
             )
-        for auth in repo.list_mcp_auth_servers(uow.conn, [server.id])[server.id]:
+        for auth in repo.list_auth_servers(uow.conn, [server.id])[server.id]:
             uow.record(ev.MCP_AUTH_SERVER_DELETE, auth_event_targets(server, auth))
-        uow.conn.execute(delete(mcp_auth_servers).where(mcp_auth_servers.c.mcp_server_id == server.id))
-        repo.delete_row(uow.conn, mcp_servers, server.id)
+        repo.delete_server(uow.conn, server.id)
         uow.record(ev.MCP_SERVER_DELETE, [server_target(server)])
 
     perform(deps.engine, ctx, ev.MCP_SERVER_DELETE, action, targets=[unknown_target(server_id, KIND)])
@@ -250,7 +252,7 @@ def delete_server(deps: Deps, ctx: RequestContext, server_id: str) -> None:
 def get_server(deps: Deps, server_id: str) -> McpServerDetail:
     """One MCP server with its authorization servers."""
     with read_connection(deps) as conn:
-        server = repo.get_mcp_server(conn, server_id)
+        server = repo.get_server(conn, STORED, server_id)
         if server is None:
             raise NotFound(server_id, KIND)
         return _detail(conn, server)
@@ -258,19 +260,20 @@ def get_server(deps: Deps, server_id: str) -> McpServerDetail:
 
 def list_servers(deps: Deps, *, limit: int, after: str | None, search: str | None) -> repo.Page:
     """A page of MCP servers (``McpServerDetail``), optionally filtered by a SCIM ``search`` expression."""
-    where = [compile_filter(parse_filter(search), SEARCH_FIELDS)] if search else []
+    fields = _search_fields(deps.engine.dialect.name)
+    where = [compile_filter(parse_filter(search), fields)] if search else []
     with read_connection(deps) as conn:
-        page = repo.list_page(conn, mcp_servers, limit=limit, after=after, where=where)
-        auths = repo.list_mcp_auth_servers(conn, [s.id for s in page.items])
+        page = repo.server_page(conn, STORED, limit=limit, after=after, where=where)
+        auths = repo.list_auth_servers(conn, [s.id for s in page.items])
     return repo.Page([McpServerDetail(s, tuple(auths[s.id])) for s in page.items], page.next_cursor)
 
 
 def get_auth_server(deps: Deps, server_id: str, auth_server_id: str) -> McpAuthServer:
     """One authorization server of an MCP server."""
     with read_connection(deps) as conn:
-        if repo.get_mcp_server(conn, server_id) is None:
+        if repo.get_server(conn, STORED, server_id) is None:
             raise NotFound(server_id, KIND)
-        auth = repo.get_mcp_auth_server(conn, server_id, auth_server_id)
+        auth = repo.get_auth_server(conn, server_id, auth_server_id)
     if auth is None:
         raise NotFound(auth_server_id, AS_KIND)
     return auth
@@ -280,10 +283,8 @@ def list_auth_servers(
     deps: Deps, server_id: str, *, limit: int, after: str | None, filter_text: str | None
 ) -> repo.Page:
     """A page of an MCP server's authorization servers, optionally filtered (``status eq``)."""
-    where = [mcp_auth_servers.c.mcp_server_id == server_id]
-    if filter_text:
-        where.append(compile_filter(parse_filter(filter_text), AUTH_SERVER_FILTER_FIELDS))
+    where = [compile_filter(parse_filter(filter_text), AUTH_SERVER_FILTER_FIELDS)] if filter_text else []
     with read_connection(deps) as conn:
-        if repo.get_mcp_server(conn, server_id) is None:
+        if repo.get_server(conn, STORED, server_id) is None:
             raise NotFound(server_id, KIND)
-        return repo.list_page(conn, mcp_auth_servers, limit=limit, after=after, where=where)
+        return repo.auth_server_page(conn, server_id, limit=limit, after=after, where=where)

@@ -22,11 +22,12 @@ def resource_target(conn: Connection, org_id: str, orn: str) -> Target | None:
     if match is None or match["org"] != org_id:
         return None
     if match["kind"] == "api":
-        from .api_servers import server_target
+        from .api_servers import STORED, server_target
 
-        server = repo.get_api_server(conn, match["id"])
+        server = repo.get_server(conn, STORED, match["id"])
         return None if server is None else server_target(server)
+    from ._mcp import STORED as MCP
     from .mcp_servers import server_target as mcp_server_target
 
-    mcp_server = repo.get_mcp_server(conn, match["id"])
+    mcp_server = repo.get_server(conn, MCP, match["id"])
     return None if mcp_server is None else mcp_server_target(mcp_server)

@@ -1,75 +1,67 @@
-"""Reading and writing resource rows. Functions take the caller's connection; none of them commits."""
+"""Reading and writing resource rows. Functions take the caller's connection; none of them commits.
+
+Resource servers of every kind share ``resource_servers`` and ``resource_auth_servers``; a kind's detected
+metadata is decoded by the ``StoredKind`` (a ``registrar.kinds.Kind``) that the caller names.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import ColumnElement, Table, delete, insert, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
-from registrar.domain.entities import ApiAuthServer, ApiServer, ClientAuthSettings
-from registrar.domain.mcp import AuthServerMetadata, McpAuthServer, McpServer, ResourceMetadata
+from registrar.domain.entities import ClientAuthSettings
+from registrar.domain.mcp import AuthServerMetadata
+from registrar.domain.resources import AuthServer, EnteredEndpoints, ResourceServer
 from registrar.errors import ValidationFailed
 from registrar.ids import is_object_id
 
-from .schema import (
-    api_auth_servers,
-    api_servers,
-    client_auth_settings,
-    installation,
-    mcp_auth_servers,
-    mcp_servers,
-)
+from .schema import client_auth_settings, installation, resource_auth_servers, resource_servers
 
 __all__ = [
     "Page",
+    "StoredKind",
+    "auth_server_by_issuer",
+    "auth_server_page",
     "decode_cursor",
     "delete_row",
-    "get_api_auth_server",
-    "get_api_server",
+    "delete_server",
+    "get_auth_server",
     "get_client_auth_settings",
-    "get_mcp_auth_server",
-    "get_mcp_server",
+    "get_server",
+    "insert_auth_server",
     "insert_row",
-    "list_mcp_auth_servers",
+    "insert_server",
+    "list_auth_servers",
     "list_page",
     "org_id",
+    "server_ids",
+    "server_page",
+    "settings_referencing",
+    "update_auth_server",
     "update_row",
+    "update_server",
+    "url_taken",
 ]
+
+
+class StoredKind(Protocol):
+    """What the store needs of a kind: its key and how its detected metadata is read back."""
+
+    @property
+    def key(self) -> str: ...
+
+    def detected_from_json(self, data: Mapping[str, Any]) -> Any: ...
 
 
 def org_id(conn: Connection) -> str:
     """The installation's org id (used in ORNs)."""
     return str(conn.execute(select(installation.c.org_id)).scalar_one())
-
-
-def _api_server(row: Row[Any]) -> ApiServer:
-    return ApiServer(
-        id=row.id,
-        resource_url=row.resource_url,
-        display_name=row.display_name,
-        description=row.description,
-        status=row.status,
-        created_ms=row.created_ms,
-        last_updated_ms=row.last_updated_ms,
-    )
-
-
-def _api_auth_server(row: Row[Any]) -> ApiAuthServer:
-    return ApiAuthServer(
-        id=row.id,
-        api_server_id=row.api_server_id,
-        issuer=row.issuer,
-        authorization_endpoint=row.authorization_endpoint,
-        token_endpoint=row.token_endpoint,
-        grant_types=tuple(orjson.loads(row.grant_types)),
-        created_ms=row.created_ms,
-        last_updated_ms=row.last_updated_ms,
-    )
 
 
 def _client_auth_settings(row: Row[Any]) -> ClientAuthSettings:
@@ -84,27 +76,6 @@ def _client_auth_settings(row: Row[Any]) -> ClientAuthSettings:
         created_ms=row.created_ms,
         last_updated_ms=row.last_updated_ms,
     )
-
-
-def get_api_server(conn: Connection, server_id: str, *, for_update: bool = False) -> ApiServer | None:
-    """The API server with that id, optionally locked for the rest of the transaction."""
-    if not is_object_id(server_id):
-        return None
-    query = select(api_servers).where(api_servers.c.id == server_id)
-    row = conn.execute(query.with_for_update() if for_update else query).first()
-    return None if row is None else _api_server(row)
-
-
-def get_api_auth_server(conn: Connection, server_id: str, auth_server_id: str) -> ApiAuthServer | None:
-    """An authorization server, only if it belongs to that API server."""
-    if not (is_object_id(server_id) and is_object_id(auth_server_id)):
-        return None
-    row = conn.execute(
-        select(api_auth_servers).where(
-            api_auth_servers.c.id == auth_server_id, api_auth_servers.c.api_server_id == server_id
-        )
-    ).first()
-    return None if row is None else _api_auth_server(row)
 
 
 def get_client_auth_settings(conn: Connection, settings_id: str) -> ClientAuthSettings | None:
@@ -142,11 +113,7 @@ def delete_row(conn: Connection, table: Table, object_id: str) -> None:
     conn.execute(delete(table).where(table.c.id == object_id))
 
 
-_CONVERTERS = {
-    api_servers.name: _api_server,
-    api_auth_servers.name: _api_auth_server,
-    client_auth_settings.name: _client_auth_settings,
-}
+_CONVERTERS: dict[str, Callable[[Row[Any]], Any]] = {client_auth_settings.name: _client_auth_settings}
 
 
 class Page:
@@ -181,82 +148,224 @@ def list_page(
     limit: int,
     after: str | None,
     where: Sequence[ColumnElement[bool]] = (),
+    convert: Callable[[Row[Any]], Any] | None = None,
 ) -> Page:
-    """Rows in registration order after the cursor, at most ``limit`` of them."""
+    """Rows in registration order after the cursor, at most ``limit`` of them, as ``convert`` makes them."""
     query = select(table).where(*where).order_by(table.c.pk).limit(limit + 1)
     if after:
         query = query.where(table.c.pk > decode_cursor(after))
     rows = conn.execute(query).all()
-    convert = _CONVERTERS[table.name]
+    convert = convert or _CONVERTERS[table.name]
     more = len(rows) > limit
     rows = rows[:limit]
     return Page([convert(r) for r in rows], encode_cursor(rows[-1].pk) if more and rows else None)
 
 
-# --- MCP servers and their discovered authorization servers -------------------------------------------
+# --- resource servers of every kind -------------------------------------------------------------------
 
 
-def _mcp_server(row: Row[Any]) -> McpServer:
-    return McpServer(
+def _server(kind: StoredKind, row: Row[Any]) -> ResourceServer[Any]:
+    return ResourceServer(
         id=row.id,
         resource_url=row.resource_url,
         display_name=row.display_name,
         description=row.description,
         status=row.status,
-        detected=ResourceMetadata(row.resource_name, tuple(orjson.loads(row.scopes_supported))),
+        detected=kind.detected_from_json(orjson.loads(row.detected_metadata)),
         last_refreshed_ms=row.last_refreshed_ms,
         created_ms=row.created_ms,
         last_updated_ms=row.last_updated_ms,
     )
 
 
-def _mcp_auth_server(row: Row[Any]) -> McpAuthServer:
-    return McpAuthServer(
+def _server_values(server: ResourceServer[Any]) -> dict[str, Any]:
+    return {
+        "resource_url": server.resource_url,
+        "display_name": server.display_name,
+        "description": server.description,
+        "status": server.status,
+        "detected_metadata": orjson.dumps(server.detected.to_json()).decode(),
+        "last_refreshed_ms": server.last_refreshed_ms,
+        "created_ms": server.created_ms,
+        "last_updated_ms": server.last_updated_ms,
+    }
+
+
+def get_server(
+    conn: Connection, kind: StoredKind, server_id: str, *, for_update: bool = False
+) -> ResourceServer[Any] | None:
+    """The server of that kind with that id, optionally locked for the rest of the transaction."""
+    if not is_object_id(server_id):
+        return None
+    query = select(resource_servers).where(
+        resource_servers.c.id == server_id, resource_servers.c.kind == kind.key
+    )
+    row = conn.execute(query.with_for_update() if for_update else query).first()
+    return None if row is None else _server(kind, row)
+
+
+def server_page(
+    conn: Connection,
+    kind: StoredKind,
+    *,
+    limit: int,
+    after: str | None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Page:
+    """A page of the servers of a kind, in registration order."""
+    return list_page(
+        conn,
+        resource_servers,
+        limit=limit,
+        after=after,
+        where=[resource_servers.c.kind == kind.key, *where],
+        convert=lambda row: _server(kind, row),
+    )
+
+
+def server_ids(conn: Connection, kind: StoredKind) -> list[str]:
+    """The ids of every server of a kind, in registration order."""
+    query = (
+        select(resource_servers.c.id)
+        .where(resource_servers.c.kind == kind.key)
+        .order_by(resource_servers.c.pk)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def url_taken(conn: Connection, kind: StoredKind, resource_url: str) -> bool:
+    """Whether a server of that kind is registered with that URL."""
+    query = select(resource_servers.c.id).where(
+        resource_servers.c.kind == kind.key, resource_servers.c.resource_url == resource_url
+    )
+    return conn.execute(query).first() is not None
+
+
+def insert_server(conn: Connection, kind: StoredKind, server: ResourceServer[Any]) -> None:
+    """Store a new server of a kind."""
+    insert_row(conn, resource_servers, {"id": server.id, "kind": kind.key, **_server_values(server)})
+
+
+def update_server(conn: Connection, server: ResourceServer[Any]) -> None:
+    """Write a server's current values."""
+    update_row(conn, resource_servers, server.id, _server_values(server))
+
+
+def delete_server(conn: Connection, server_id: str) -> None:
+    """Delete a server and the authorization servers linked to it."""
+    conn.execute(delete(resource_auth_servers).where(resource_auth_servers.c.server_id == server_id))
+    delete_row(conn, resource_servers, server_id)
+
+
+def settings_referencing(conn: Connection, orn: str) -> int:
+    """How many client authentication settings name the resource ``orn``."""
+    query = (
+        select(func.count())
+        .select_from(client_auth_settings)
+        .where(client_auth_settings.c.resource_orn == orn)
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+# --- the authorization servers linked to them ------------------------------------------------------------
+
+
+def _auth_server(row: Row[Any]) -> AuthServer[Any]:
+    detected = orjson.loads(row.detected_metadata)
+    return AuthServer(
         id=row.id,
-        mcp_server_id=row.mcp_server_id,
+        server_id=row.server_id,
         issuer=row.issuer,
         status=row.status,
-        detected=AuthServerMetadata.from_json(orjson.loads(row.detected_metadata)),
+        detected=AuthServerMetadata.from_json(detected)
+        if detected
+        else EnteredEndpoints(
+            row.authorization_endpoint, row.token_endpoint, tuple(orjson.loads(row.grant_types))
+        ),
         created_ms=row.created_ms,
         last_updated_ms=row.last_updated_ms,
     )
 
 
-_CONVERTERS[mcp_servers.name] = _mcp_server
-_CONVERTERS[mcp_auth_servers.name] = _mcp_auth_server
+def _auth_values(auth: AuthServer[Any]) -> dict[str, Any]:
+    detected = auth.detected
+    return {
+        "server_id": auth.server_id,
+        "issuer": auth.issuer,
+        "status": auth.status,
+        "authorization_endpoint": detected.authorization_endpoint,
+        "token_endpoint": detected.token_endpoint,
+        "grant_types": orjson.dumps(list(detected.grant_types_supported)).decode(),
+        # Entered endpoints are the columns themselves; discovered metadata is kept whole.
+        "detected_metadata": orjson.dumps(
+            detected.to_json() if isinstance(detected, AuthServerMetadata) else {}
+        ).decode(),
+        "created_ms": auth.created_ms,
+        "last_updated_ms": auth.last_updated_ms,
+    }
 
 
-def get_mcp_server(conn: Connection, server_id: str, *, for_update: bool = False) -> McpServer | None:
-    """The MCP server with that id, optionally locked for the rest of the transaction."""
-    if not is_object_id(server_id):
-        return None
-    query = select(mcp_servers).where(mcp_servers.c.id == server_id)
-    row = conn.execute(query.with_for_update() if for_update else query).first()
-    return None if row is None else _mcp_server(row)
-
-
-def get_mcp_auth_server(conn: Connection, server_id: str, auth_server_id: str) -> McpAuthServer | None:
-    """An authorization server, only if it belongs to that MCP server."""
+def get_auth_server(conn: Connection, server_id: str, auth_server_id: str) -> AuthServer[Any] | None:
+    """An authorization server, only if it is linked to that server."""
     if not (is_object_id(server_id) and is_object_id(auth_server_id)):
         return None
     row = conn.execute(
-        select(mcp_auth_servers).where(
-            mcp_auth_servers.c.id == auth_server_id, mcp_auth_servers.c.mcp_server_id == server_id
+        select(resource_auth_servers).where(
+            resource_auth_servers.c.id == auth_server_id, resource_auth_servers.c.server_id == server_id
         )
     ).first()
-    return None if row is None else _mcp_auth_server(row)
+    return None if row is None else _auth_server(row)
 
 
-def list_mcp_auth_servers(conn: Connection, server_ids: Sequence[str]) -> dict[str, list[McpAuthServer]]:
-    """The authorization servers of each of ``server_ids``, in discovery (insertion) order."""
-    found: dict[str, list[McpAuthServer]] = {server_id: [] for server_id in server_ids}
+def auth_server_by_issuer(conn: Connection, server_id: str, issuer: str) -> AuthServer[Any] | None:
+    """The authorization server with that issuer linked to that server, if any."""
+    row = conn.execute(
+        select(resource_auth_servers).where(
+            resource_auth_servers.c.server_id == server_id, resource_auth_servers.c.issuer == issuer
+        )
+    ).first()
+    return None if row is None else _auth_server(row)
+
+
+def list_auth_servers(conn: Connection, server_ids: Sequence[str]) -> dict[str, list[AuthServer[Any]]]:
+    """The authorization servers of each of ``server_ids``, in linking (insertion) order."""
+    found: dict[str, list[AuthServer[Any]]] = {server_id: [] for server_id in server_ids}
     if not server_ids:
         return found
     rows = conn.execute(
-        select(mcp_auth_servers)
-        .where(mcp_auth_servers.c.mcp_server_id.in_(list(server_ids)))
-        .order_by(mcp_auth_servers.c.pk)
+        select(resource_auth_servers)
+        .where(resource_auth_servers.c.server_id.in_(list(server_ids)))
+        .order_by(resource_auth_servers.c.pk)
     ).all()
     for row in rows:
-        found[row.mcp_server_id].append(_mcp_auth_server(row))
+        found[row.server_id].append(_auth_server(row))
     return found
+
+
+def auth_server_page(
+    conn: Connection,
+    server_id: str,
+    *,
+    limit: int,
+    after: str | None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Page:
+    """A page of the authorization servers linked to a server."""
+    return list_page(
+        conn,
+        resource_auth_servers,
+        limit=limit,
+        after=after,
+        where=[resource_auth_servers.c.server_id == server_id, *where],
+        convert=_auth_server,
+    )
+
+
+def insert_auth_server(conn: Connection, auth: AuthServer[Any]) -> None:
+    """Store a newly linked authorization server."""
+    insert_row(conn, resource_auth_servers, {"id": auth.id, **_auth_values(auth)})
+
+
+def update_auth_server(conn: Connection, auth: AuthServer[Any]) -> None:
+    """Write an authorization server's current values."""
+    update_row(conn, resource_auth_servers, auth.id, _auth_values(auth))

@@ -24,8 +24,6 @@ from sqlalchemy import (
 )
 
 __all__ = [
-    "api_auth_servers",
-    "api_servers",
     "api_tokens",
     "client_auth_settings",
     "console_sessions",
@@ -37,15 +35,18 @@ __all__ = [
     "log_event_targets",
     "log_events",
     "log_head",
-    "mcp_auth_servers",
-    "mcp_servers",
+    "mcp_discoveries",
+    "mcp_tools",
     "metadata",
+    "resource_auth_servers",
+    "resource_servers",
     "signing_keys",
     "tlog_checkpoints",
     "tlog_cosignatures",
     "tlog_nodes",
     "tlog_witnesses",
     "users",
+    "virtual_capabilities",
 ]
 
 metadata = MetaData(
@@ -91,34 +92,6 @@ api_tokens = Table(
     Column("session_id", String(32), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("revoked_ms", BigInteger),
-)
-
-api_servers = Table(
-    "api_servers",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
-    Column("resource_url", Text, nullable=False, unique=True),
-    Column("display_name", String(255), nullable=False),
-    Column("description", Text),
-    Column("status", String(16), nullable=False),
-    Column("created_ms", BigInteger, nullable=False),
-    Column("last_updated_ms", BigInteger, nullable=False),
-)
-
-api_auth_servers = Table(
-    "api_auth_servers",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
-    Column("api_server_id", String(20), ForeignKey("api_servers.id"), nullable=False),
-    Column("issuer", Text, nullable=False),
-    Column("authorization_endpoint", Text, nullable=False),
-    Column("token_endpoint", Text, nullable=False),
-    Column("grant_types", Text, nullable=False),
-    Column("created_ms", BigInteger, nullable=False),
-    Column("last_updated_ms", BigInteger, nullable=False),
-    UniqueConstraint("api_server_id", "issuer"),
 )
 
 client_auth_settings = Table(
@@ -215,35 +188,98 @@ signing_keys = Table(
     Column("own_signature", String(128)),
 )
 
-mcp_servers = Table(
-    "mcp_servers",
+# Resource servers of every kind (``registrar.kinds``): API, MCP, A2A, virtual MCP servers (migration 0015).
+# ``detected_metadata`` is the kind's JSON (``{}`` when it detects nothing); a virtual server has no URL.
+resource_servers = Table(
+    "resource_servers",
     metadata,
     Column("pk", _PK, primary_key=True, autoincrement=True),
     Column("id", String(20), nullable=False, unique=True),
-    Column("resource_url", Text, nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),
+    Column("resource_url", Text),
     Column("display_name", String(255), nullable=False),
     Column("description", Text),
     Column("status", String(16), nullable=False),
-    # Detected metadata from the protected-resource metadata: the name is a column of its own for search.
-    Column("resource_name", Text),
-    Column("scopes_supported", Text, nullable=False),
+    Column("detected_metadata", Text, nullable=False),
     Column("last_refreshed_ms", BigInteger),
     Column("created_ms", BigInteger, nullable=False),
     Column("last_updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("kind", "resource_url"),
+    Index("ix_resource_servers_kind_pk", "kind", "pk"),
 )
 
-mcp_auth_servers = Table(
-    "mcp_auth_servers",
+# The authorization servers linked to a resource server: entered by an admin (endpoints and grant types) or
+# discovered (their metadata, as JSON in ``detected_metadata``; the endpoint columns repeat it).
+resource_auth_servers = Table(
+    "resource_auth_servers",
     metadata,
     Column("pk", _PK, primary_key=True, autoincrement=True),
     Column("id", String(20), nullable=False, unique=True),
-    Column("mcp_server_id", String(20), ForeignKey("mcp_servers.id"), nullable=False),
+    Column("server_id", String(20), ForeignKey("resource_servers.id"), nullable=False),
     Column("issuer", Text, nullable=False),
     Column("status", String(16), nullable=False),
+    Column("authorization_endpoint", Text),
+    Column("token_endpoint", Text),
+    Column("grant_types", Text, nullable=False),
     Column("detected_metadata", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("last_updated_ms", BigInteger, nullable=False),
-    UniqueConstraint("mcp_server_id", "issuer"),
+    UniqueConstraint("server_id", "issuer"),
+)
+
+# The tools an MCP server listed when it was last discovered (``REMOVED``: listed before, not any more).
+# ``fingerprint``: SHA-256 (hex) of the canonical JSON of the definition, to see a changed tool at a glance.
+mcp_tools = Table(
+    "mcp_tools",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("server_id", String(20), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("title", Text),
+    Column("description", Text),
+    Column("input_schema", Text, nullable=False),
+    Column("output_schema", Text),
+    Column("annotations", Text),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("discovered_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+    Column("changed_ms", BigInteger, nullable=False),
+    UniqueConstraint("server_id", "name"),
+)
+
+# The latest tool discovery of an MCP server per credential (client authentication settings).
+mcp_discoveries = Table(
+    "mcp_discoveries",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("server_id", String(20), nullable=False),
+    Column("client_auth_settings_id", String(20), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("completed_ms", BigInteger),
+    Column("tool_count", Integer),
+    Column("error_message", Text),
+    UniqueConstraint("server_id", "client_auth_settings_id"),
+)
+
+# The capabilities a virtual MCP server is composed of: a tool of a registered MCP server, by name
+# (``MISSING`` while the source tool is gone).
+virtual_capabilities = Table(
+    "virtual_capabilities",
+    metadata,
+    Column("pk", _PK, primary_key=True, autoincrement=True),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("virtual_server_id", String(20), nullable=False),
+    Column("source_server_id", String(20), nullable=False),
+    Column("tool_name", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("virtual_server_id", "source_server_id", "tool_name"),
+    Index("ix_virtual_capabilities_source", "source_server_id", "tool_name"),
 )
 
 

@@ -1,0 +1,227 @@
+"""One table of resource servers (every kind) and one of their authorization servers; MCP tools, tool
+discoveries and virtual MCP server capabilities.
+
+The rows of ``api_servers`` / ``mcp_servers`` and of their authorization-server tables move into the new
+tables with their ids unchanged, in registration order (``created_ms``, then the old key), so lists keep
+their order; the old tables are then dropped.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-09
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _pk() -> sa.Column[Any]:
+    return sa.Column("pk", _PK, autoincrement=True, nullable=False)
+
+
+def upgrade() -> None:
+    servers = op.create_table(
+        "resource_servers",
+        _pk(),
+        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("resource_url", sa.Text(), nullable=True),
+        sa.Column("display_name", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("detected_metadata", sa.Text(), nullable=False),
+        sa.Column("last_refreshed_ms", sa.BigInteger(), nullable=True),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_resource_servers")),
+        sa.UniqueConstraint("id", name=op.f("uq_resource_servers_id")),
+        sa.UniqueConstraint("kind", "resource_url", name=op.f("uq_resource_servers_kind")),
+    )
+    op.create_index("ix_resource_servers_kind_pk", "resource_servers", ["kind", "pk"], unique=False)
+    auth_servers = op.create_table(
+        "resource_auth_servers",
+        _pk(),
+        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("server_id", sa.String(length=20), nullable=False),
+        sa.Column("issuer", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("authorization_endpoint", sa.Text(), nullable=True),
+        sa.Column("token_endpoint", sa.Text(), nullable=True),
+        sa.Column("grant_types", sa.Text(), nullable=False),
+        sa.Column("detected_metadata", sa.Text(), nullable=False),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["server_id"],
+            ["resource_servers.id"],
+            name=op.f("fk_resource_auth_servers_server_id_resource_servers"),
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_resource_auth_servers")),
+        sa.UniqueConstraint("id", name=op.f("uq_resource_auth_servers_id")),
+        sa.UniqueConstraint("server_id", "issuer", name=op.f("uq_resource_auth_servers_server_id")),
+    )
+    _create_tool_tables()
+    _copy_servers(servers)
+    _copy_auth_servers(auth_servers)
+    op.drop_table("api_auth_servers")
+    op.drop_table("mcp_auth_servers")
+    op.drop_table("api_servers")
+    op.drop_table("mcp_servers")
+
+
+def _create_tool_tables() -> None:
+    op.create_table(
+        "mcp_tools",
+        _pk(),
+        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("server_id", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("title", sa.Text(), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("input_schema", sa.Text(), nullable=False),
+        sa.Column("output_schema", sa.Text(), nullable=True),
+        sa.Column("annotations", sa.Text(), nullable=True),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("discovered_ms", sa.BigInteger(), nullable=False),
+        sa.Column("last_seen_ms", sa.BigInteger(), nullable=False),
+        sa.Column("changed_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_mcp_tools")),
+        sa.UniqueConstraint("id", name=op.f("uq_mcp_tools_id")),
+        sa.UniqueConstraint("server_id", "name", name=op.f("uq_mcp_tools_server_id")),
+    )
+    op.create_index(op.f("ix_mcp_tools_server_id"), "mcp_tools", ["server_id"], unique=False)
+    op.create_table(
+        "mcp_discoveries",
+        _pk(),
+        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("server_id", sa.String(length=20), nullable=False),
+        sa.Column("client_auth_settings_id", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("started_ms", sa.BigInteger(), nullable=False),
+        sa.Column("completed_ms", sa.BigInteger(), nullable=True),
+        sa.Column("tool_count", sa.Integer(), nullable=True),
+        sa.Column("error_message", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_mcp_discoveries")),
+        sa.UniqueConstraint("id", name=op.f("uq_mcp_discoveries_id")),
+        sa.UniqueConstraint(
+            "server_id", "client_auth_settings_id", name=op.f("uq_mcp_discoveries_server_id")
+        ),
+    )
+    op.create_table(
+        "virtual_capabilities",
+        _pk(),
+        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("virtual_server_id", sa.String(length=20), nullable=False),
+        sa.Column("source_server_id", sa.String(length=20), nullable=False),
+        sa.Column("tool_name", sa.String(length=128), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_virtual_capabilities")),
+        sa.UniqueConstraint("id", name=op.f("uq_virtual_capabilities_id")),
+        sa.UniqueConstraint(
+            "virtual_server_id",
+            "source_server_id",
+            "tool_name",
+            name=op.f("uq_virtual_capabilities_virtual_server_id"),
+        ),
+    )
+    op.create_index(
+        "ix_virtual_capabilities_source",
+        "virtual_capabilities",
+        ["source_server_id", "tool_name"],
+        unique=False,
+    )
+
+
+def _rows(table: str) -> list[Any]:
+    return list(op.get_bind().execute(sa.text(f"SELECT * FROM {table}")).mappings())  # noqa: S608 - fixed names
+
+
+def _registration_order(rows: list[Any]) -> list[Any]:
+    return sorted(rows, key=lambda row: (row["created_ms"], row["pk"]))
+
+
+def _copy_servers(servers: sa.Table) -> None:
+    moved: list[dict[str, Any]] = []
+    for row in _rows("api_servers"):
+        moved.append({**_common(row), "kind": "api", "detected_metadata": "{}", "last_refreshed_ms": None})
+    for row in _rows("mcp_servers"):
+        detected = {
+            "resourceName": row["resource_name"],
+            "scopesSupported": orjson.loads(row["scopes_supported"]),
+        }
+        moved.append(
+            {
+                **_common(row),
+                "kind": "mcp",
+                "detected_metadata": orjson.dumps(detected).decode(),
+                "last_refreshed_ms": row["last_refreshed_ms"],
+            }
+        )
+    for row in _registration_order(moved):
+        op.get_bind().execute(servers.insert().values({k: v for k, v in row.items() if k != "pk"}))
+
+
+def _common(row: Any) -> dict[str, Any]:
+    names = (
+        "pk",
+        "id",
+        "resource_url",
+        "display_name",
+        "description",
+        "status",
+        "created_ms",
+        "last_updated_ms",
+    )
+    return {name: row[name] for name in names}
+
+
+def _copy_auth_servers(auth_servers: sa.Table) -> None:
+    moved: list[dict[str, Any]] = []
+    for row in _rows("api_auth_servers"):
+        moved.append(
+            {
+                **_auth_common(row, row["api_server_id"]),
+                "status": "ACTIVE",
+                "authorization_endpoint": row["authorization_endpoint"],
+                "token_endpoint": row["token_endpoint"],
+                "grant_types": row["grant_types"],
+                "detected_metadata": "{}",
+            }
+        )
+    for row in _rows("mcp_auth_servers"):
+        detected = orjson.loads(row["detected_metadata"])
+        moved.append(
+            {
+                **_auth_common(row, row["mcp_server_id"]),
+                "status": row["status"],
+                "authorization_endpoint": detected.get("authorizationEndpoint"),
+                "token_endpoint": detected.get("tokenEndpoint"),
+                "grant_types": orjson.dumps(detected.get("grantTypesSupported") or []).decode(),
+                "detected_metadata": row["detected_metadata"],
+            }
+        )
+    for row in _registration_order(moved):
+        op.get_bind().execute(auth_servers.insert().values({k: v for k, v in row.items() if k != "pk"}))
+
+
+def _auth_common(row: Any, server_id: str) -> dict[str, Any]:
+    names = ("pk", "id", "issuer", "created_ms", "last_updated_ms")
+    return {"server_id": server_id, **{name: row[name] for name in names}}
+
+
+def downgrade() -> None:
+    raise NotImplementedError("0015 merges the API and MCP server tables; it cannot be undone")
