@@ -22,7 +22,6 @@ def test_public_surface_is_pinned() -> None:
         "ReplayBody",
         "USER_AGENT",
         "VerificationStatus",
-        "delivery_jobs",
         "envelope",
         "hook_client",
         "service",

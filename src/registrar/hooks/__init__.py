@@ -1,7 +1,7 @@
 """Event hooks: Okta's ``/api/v1/eventHooks`` objects, verification, at-least-once delivery from the log."""
 
 from . import _service as service
-from ._delivery import RUN_BUDGET_SECONDS, Attempt, Clock, HookDelivery, delivery_jobs, wall_clock_ms
+from ._delivery import RUN_BUDGET_SECONDS, Attempt, Clock, HookDelivery, wall_clock_ms
 from ._http import USER_AGENT, hook_client
 from ._inputs import EventHookBody, ReplayBody
 from ._model import DeliveryHealth, EventHook, HookSkip, HookStatus, VerificationStatus
@@ -25,7 +25,6 @@ __all__ = [
     "HookView",
     "ReplayBody",
     "VerificationStatus",
-    "delivery_jobs",
     "envelope",
     "hook_client",
     "service",

@@ -22,16 +22,16 @@ from dataclasses import dataclass
 import httpx2
 
 from registrar.ids import utcnow
-from registrar.jobs import Job
+from registrar.outbound import CallFailed, call
 from registrar.services.deps import Deps
 
 from ._claims import Batch, Moved, Outcome, claim, settle
-from ._http import CallFailed, call, hook_client
+from ._http import hook_client
 from ._model import HookSkip
 from ._payload import envelope
 from ._policy import DeliveryPolicy
 
-__all__ = ["RUN_BUDGET_SECONDS", "Attempt", "Clock", "HookDelivery", "delivery_jobs", "wall_clock_ms"]
+__all__ = ["RUN_BUDGET_SECONDS", "Attempt", "Clock", "HookDelivery", "wall_clock_ms"]
 
 log = logging.getLogger(__name__)
 
@@ -174,23 +174,3 @@ def _log_skip(hook_id: str, skip: HookSkip) -> None:
         skip.size_bytes,
         skip.reason,
     )
-
-
-def delivery_jobs(deps: Deps) -> list[Job]:
-    """The scheduler jobs delivering events to hooks: ``REGISTRAR_HOOK_CONCURRENCY`` workers.
-
-    Each worker is one scheduler thread with its own HTTP client, running every
-    ``REGISTRAR_HOOK_POLL_SECONDS``; the database claims share the hooks among them (and among replicas).
-    """
-    policy = DeliveryPolicy.from_settings(deps.settings)
-    jobs: list[Job] = []
-    for number in range(policy.concurrency):
-        jobs.append(Job(f"hook-delivery-{number}", policy.poll_seconds, _runner(HookDelivery(deps))))
-    return jobs
-
-
-def _runner(delivery: HookDelivery) -> Callable[[], None]:
-    def run() -> None:
-        delivery.run()
-
-    return run

@@ -8,8 +8,8 @@ import httpx2
 import orjson
 
 from registrar.errors import ValidationFailed
+from registrar.outbound import CallFailed, call
 
-from ._http import CallFailed, call
 from ._model import EventHook
 from ._payload import CHALLENGE_HEADER
 

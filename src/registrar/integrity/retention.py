@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from registrar.errors import Conflict, ValidationFailed
 from registrar.ids import utcnow
 from registrar.store.schema import installation, log_event_targets, log_events, log_head
-from registrar.syslog.keywords import search_document
+from registrar.store.search_text import search_document
 
 from .checkpoints import create_checkpoint
 from .signing import Signer

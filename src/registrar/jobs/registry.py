@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from registrar.hooks import delivery_jobs
+from collections.abc import Callable
+
+from registrar.hooks import DeliveryPolicy, HookDelivery
 from registrar.integrity.service import checkpoint_now, purge_now
 from registrar.services.deps import Deps
 
@@ -37,9 +39,29 @@ def build_jobs(deps: Deps) -> list[Job]:
         Job("purge", settings.purge_interval_seconds, retention, delay=30),
         # Within REGISTRAR_TLOG_CHECKPOINT_SECONDS of the log growing, and once more when the server stops.
         Job("tlog-checkpoint", settings.tlog_checkpoint_seconds, tree_checkpoint, at_stop=tree_checkpoint),
-        *delivery_jobs(deps),
+        *_delivery_jobs(deps),
     ]
     if settings.mcp_refresh_seconds > 0:
         # Look for due servers every minute (or more often for short intervals); claims pace each server.
         jobs.append(Job("mcp-refresh", min(60.0, settings.mcp_refresh_seconds), refresh, delay=5))
     return jobs
+
+
+def _delivery_jobs(deps: Deps) -> list[Job]:
+    """The jobs delivering events to hooks: ``REGISTRAR_HOOK_CONCURRENCY`` workers.
+
+    Each worker is one scheduler thread with its own HTTP client, running every
+    ``REGISTRAR_HOOK_POLL_SECONDS``; the database claims share the hooks among them (and among replicas).
+    """
+    policy = DeliveryPolicy.from_settings(deps.settings)
+    return [
+        Job(f"hook-delivery-{number}", policy.poll_seconds, _runner(HookDelivery(deps)))
+        for number in range(policy.concurrency)
+    ]
+
+
+def _runner(delivery: HookDelivery) -> Callable[[], None]:
+    def run() -> None:
+        delivery.run()
+
+    return run

@@ -13,10 +13,10 @@ from sqlalchemy.engine import Connection
 
 from registrar.events.builder import canonical_bytes
 from registrar.ids import format_timestamp, utcnow
-from registrar.syslog.keywords import search_document
 from registrar.tlog._tree import append_leaves, leaf_hash, pack_frontier, unpack_frontier
 
 from .schema import log_event_targets, log_events, log_head, tlog_nodes
+from .search_text import search_document
 
 __all__ = ["Clock", "append_events", "append_history", "chain_hash"]
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registrar.config import Settings
-from registrar.discovery import FetchPolicy, GuardedTransport, parse_networks
+from registrar.outbound import CallFailed, call, guarded_client
 from registrar.store.schema import tlog_witnesses
 
 from ._checkpoints import Checkpoint, latest_checkpoint, store_cosignature
@@ -128,25 +128,11 @@ def _due(engine: Engine, checkpoint: Checkpoint, witnesses: Sequence[Witness]) -
 
 
 def _client(settings: Settings, seen: dict[str, str]) -> httpx2.Client:
-    timeout = settings.witness_timeout_seconds
-    connect = min(timeout, 5.0)
-    policy = FetchPolicy(
-        allow_http=settings.discovery_allow_http,
-        allowed_networks=parse_networks(settings.discovery_allowed_networks),
-        connect_timeout=connect,
-        request_timeout=timeout,
-    )
-
     def remember(response: httpx2.Response) -> None:
         seen["content-type"] = response.headers.get("content-type", "")
 
-    return httpx2.Client(
-        transport=GuardedTransport(policy),
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx2.Timeout(timeout, connect=connect),
-        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
-        event_hooks={"response": [remember]},
+    return guarded_client(
+        settings, timeout=settings.witness_timeout_seconds, user_agent=USER_AGENT, on_response=remember
     )
 
 
@@ -174,10 +160,6 @@ def _exchange(
     settings: Settings, engine: Engine, witness: Witness, old: int, checkpoint: Checkpoint
 ) -> _Outcome:
     """One submission, with at most one resync after a 409."""
-    # Event hooks' bounded request (a watchdog cuts trickling answers); imported here because the hooks
-    # package reaches the event log, which imports this package's tree math.
-    from registrar.hooks._http import CallFailed, call
-
     known: int | None = None
     for _attempt in range(2):
         if old > checkpoint.size:
