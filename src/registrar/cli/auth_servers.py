@@ -1,49 +1,36 @@
-"""``registrar auth-servers``: the authorization servers of an API server (managed) or an MCP server (read).
+"""``registrar auth-servers``: the authorization servers linked to a resource server of any kind.
 
-The parent is named by its id, whose prefix says which kind it is: ``aps…`` for an API server, ``mcp…`` for
-an MCP server. An MCP server's authorization servers are discovered, never edited: ``registrar mcp-servers
-refresh`` runs discovery again.
+The parent is named by its id, whose prefix says its kind (``aps…`` API, ``mcp…`` MCP, ``a2a…`` A2A,
+``vms…`` virtual MCP server). Every kind's are listed and shown; which can be added, changed or removed is
+the kind's (:mod:`registrar.cli.kinds`): an MCP server's are discovered, never edited (``registrar
+mcp-servers refresh`` runs discovery again); an A2A server's are added by issuer alone, the server reading
+the rest from the issuer's metadata.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import typer
 from rich.console import RenderableType
 
-from .client import API_SERVERS, MCP_SERVERS
-from .options import (
-    DEFAULT_URL,
-    AllOption,
-    JsonOption,
-    LimitOption,
-    TokenOption,
-    UrlOption,
-    connect,
-    usage,
+from .commands import (
+    Values,
+    argument,
+    delete_command,
+    identifier,
+    list_command,
+    option,
+    query_option,
+    segment,
+    show_command,
 )
-from .output import Column, detail, err_console, listing, show, show_list
+from .kinds import KINDS, ServerKind, kind_of_id
+from .options import usage
+from .output import Column, detail, listing
 
-__all__ = ["auth_servers", "view_auth_servers"]
-
-auth_servers = typer.Typer(
-    no_args_is_help=True,
-    help="Authorization servers: of an API server (aps…) to manage, of an MCP server (mcp…) to read.",
-)
-
-ParentId = Annotated[
-    str, typer.Argument(help="The API server (aps…) or MCP server (mcp…) id.", show_default=False)
-]
-ApiParentId = Annotated[str, typer.Argument(help="The API server's id (aps…).", show_default=False)]
-AuthServerId = Annotated[
-    str, typer.Argument(help="The authorization server's id (eas…).", show_default=False)
-]
-GrantTypes = Annotated[
-    list[str] | None,
-    typer.Option("--grant-type", help="A grant type it supports (repeatable).", show_default=False),
-]
+__all__ = ["auth_servers", "view_auth_server", "view_auth_servers"]
 
 API_COLUMNS = (
     Column("ID", "id", no_wrap=True),
@@ -51,7 +38,7 @@ API_COLUMNS = (
     Column("TOKEN ENDPOINT", "tokenEndpoint"),
     Column("GRANT TYPES", "grantTypesSupported"),
 )
-MCP_COLUMNS = (
+DISCOVERED_COLUMNS = (
     Column("ID", "id", no_wrap=True),
     Column("ISSUER", "issuer"),
     Column("STATUS", "status", no_wrap=True),
@@ -60,128 +47,166 @@ MCP_COLUMNS = (
 )
 
 
-def _collection(parent_id: str, *, manage: bool = False) -> str:
-    """The path of a parent's authorization servers, chosen by the parent id's prefix."""
-    if parent_id.startswith("aps"):
-        return f"{API_SERVERS}/{quote(parent_id, safe='')}/authorization-servers"
-    if parent_id.startswith("mcp"):
-        if manage:
-            raise usage(
-                "an MCP server's authorization servers are discovered, not edited: "
-                f"run `registrar mcp-servers refresh {parent_id}`"
-            )
-        return f"{MCP_SERVERS}/{quote(parent_id, safe='')}/authorization-servers"
-    raise usage(f"{parent_id!r} is neither an API server id (aps…) nor an MCP server id (mcp…)")
-
-
 def view_auth_server(auth: dict[str, Any]) -> RenderableType:
     """An authorization server as a table of its fields."""
     return detail(f"Authorization server {auth.get('id', '')}", auth)
 
 
 def view_auth_servers(items: list[dict[str, Any]]) -> RenderableType:
-    """Authorization servers as a table (the MCP columns when they carry a status)."""
-    columns = MCP_COLUMNS if any("status" in item for item in items) else API_COLUMNS
+    """Authorization servers as a table (the discovered ones' columns when they carry a status)."""
+    columns = DISCOVERED_COLUMNS if any("status" in item for item in items) else API_COLUMNS
     return listing(f"Authorization servers ({len(items)})", columns, items)
 
 
-@auth_servers.command("list")
-def list_auth_servers(
-    parent_id: ParentId,
-    filter_: Annotated[
-        str | None,
-        typer.Option("--filter", help='SCIM filter, e.g. issuer sw "https://id".', show_default=False),
-    ] = None,
-    limit: LimitOption = None,
-    all_pages: AllOption = False,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """List the authorization servers of an API server or an MCP server."""
-    path = _collection(parent_id)
-    params = {"filter": filter_, "limit": None if limit is None else str(limit)}
-    with connect(url, token) as client:
-        show_list(client, path, params, as_json=as_json, all_pages=all_pages, view=view_auth_servers)
+def _kinds(operation: str | None) -> list[ServerKind]:
+    return [kind for kind in KINDS if operation is None or operation in kind.auth_servers.manage]
 
 
-@auth_servers.command("get")
-def get_auth_server(
-    parent_id: ParentId,
-    auth_server_id: AuthServerId,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Show an authorization server of an API server or an MCP server."""
-    path = f"{_collection(parent_id)}/{quote(auth_server_id, safe='')}"
-    with connect(url, token) as client:
-        show(client.get(path), as_json, view_auth_server)
+def _any_of(kinds: list[ServerKind]) -> str:
+    """``an API server (aps…), an MCP server (mcp…) or …``."""
+    names = [f"{kind.one} ({kind.prefix}…)" for kind in kinds]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-@auth_servers.command("add")
-def add_auth_server(
-    parent_id: ApiParentId,
-    issuer: Annotated[str, typer.Option(help="Issuer (cannot change later).", show_default=False)],
-    authorization_endpoint: Annotated[str, typer.Option(help="Authorization endpoint.", show_default=False)],
-    token_endpoint: Annotated[str, typer.Option(help="Token endpoint.", show_default=False)],
-    grant_types: GrantTypes = None,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Link a third-party authorization server to an API server."""
-    path = _collection(parent_id, manage=True)
-    if not grant_types:
-        raise usage("give at least one --grant-type (e.g. client_credentials)")
-    body = {
-        "issuer": issuer,
-        "authorizationEndpoint": authorization_endpoint,
-        "tokenEndpoint": token_endpoint,
-        "grantTypesSupported": grant_types,
+def _parent(operation: str | None = None) -> Any:
+    """The parent id argument of a command: its help names the kinds it takes."""
+    kinds = _kinds(operation)
+    if len(kinds) == 1:
+        return identifier("parent_id", kinds[0].noun, kinds[0].prefix)
+    return argument("parent_id", f"The id of {_any_of(kinds)}.")
+
+
+def _collection(parent_id: str, operation: str | None = None) -> str:
+    """The path of a parent's authorization servers, chosen by the parent id's prefix."""
+    kind = kind_of_id(parent_id)
+    if kind is None:
+        raise usage(f"{parent_id!r} is not the id of {_any_of(list(KINDS))}")
+    if operation is not None and operation not in kind.auth_servers.manage:
+        refused = kind.auth_servers.refused or (
+            f"{kind.one}'s authorization servers cannot be changed: remove one and add it again"
+        )
+        raise usage(refused.format(id=parent_id))
+    return f"{kind.path}/{segment(parent_id)}/authorization-servers"
+
+
+def _one(operation: str | None = None) -> Callable[[Values], str]:
+    return lambda values: f"{_collection(values['parent_id'], operation)}/{segment(values['auth_server_id'])}"
+
+
+def _endpoint(name: str, help_text: str) -> Any:
+    return option(name, Annotated[str | None, typer.Option(help=help_text, show_default=False)], None)
+
+
+def _add_body(values: Values) -> dict[str, Any]:
+    """What ``add`` sends: the issuer, and the endpoints and grant types where the kind's are entered."""
+    kind = kind_of_id(values["parent_id"])
+    entered = {
+        "authorizationEndpoint": values["authorization_endpoint"],
+        "tokenEndpoint": values["token_endpoint"],
+        "grantTypesSupported": values["grant_types"],
     }
-    with connect(url, token) as client:
-        show(client.post(path, body), as_json, view_auth_server)
+    if kind is not None and not kind.auth_servers.entered:
+        if any(entered.values()):
+            raise usage(
+                f"{kind.one}'s authorization server is read from its issuer's metadata: give --issuer only"
+            )
+        return {"issuer": values["issuer"]}
+    if not values["grant_types"]:
+        raise usage("give at least one --grant-type (e.g. client_credentials)")
+    if values["authorization_endpoint"] is None or values["token_endpoint"] is None:
+        raise usage("give --authorization-endpoint and --token-endpoint")
+    return {"issuer": values["issuer"], **entered}
 
 
-@auth_servers.command("update")
-def update_auth_server(
-    parent_id: ApiParentId,
-    auth_server_id: AuthServerId,
-    authorization_endpoint: Annotated[
-        str | None, typer.Option(help="New authorization endpoint.", show_default=False)
-    ] = None,
-    token_endpoint: Annotated[
-        str | None, typer.Option(help="New token endpoint.", show_default=False)
-    ] = None,
-    grant_types: GrantTypes = None,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Change an API server's authorization server (its issuer cannot change)."""
-    path = f"{_collection(parent_id, manage=True)}/{quote(auth_server_id, safe='')}"
+def _update_body(values: Values) -> dict[str, Any]:
     changes = {
-        "authorizationEndpoint": authorization_endpoint,
-        "tokenEndpoint": token_endpoint,
-        "grantTypesSupported": grant_types,
+        "authorizationEndpoint": values["authorization_endpoint"],
+        "tokenEndpoint": values["token_endpoint"],
+        "grantTypesSupported": values["grant_types"],
     }
     patch = {key: value for key, value in changes.items() if value is not None}
     if not patch:
         raise usage("nothing to update: give --authorization-endpoint, --token-endpoint or --grant-type")
-    with connect(url, token) as client:
-        show(client.patch(path, patch), as_json, view_auth_server)
+    return patch
 
 
-@auth_servers.command("remove")
-def remove_auth_server(
-    parent_id: ApiParentId,
-    auth_server_id: AuthServerId,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Unlink an authorization server from an API server."""
-    path = f"{_collection(parent_id, manage=True)}/{quote(auth_server_id, safe='')}"
-    with connect(url, token) as client:
-        client.delete(path)
-    err_console().print(f"removed authorization server {auth_server_id} from {parent_id}")
+def _group() -> typer.Typer:
+    managed = _any_of(_kinds("add"))
+    group = typer.Typer(
+        no_args_is_help=True,
+        help=f"Authorization servers of a resource server: read for every kind, managed for {managed}.",
+    )
+    auth_server = identifier("auth_server_id", "authorization server", "eas")
+    filter_option = query_option("filter", 'SCIM filter, e.g. issuer sw "https://id".')
+    grant_types = option(
+        "grant_types",
+        Annotated[
+            list[str] | None,
+            typer.Option("--grant-type", help="A grant type it supports (repeatable).", show_default=False),
+        ],
+        None,
+    )
+    list_command(
+        group,
+        "List the authorization servers of a resource server.",
+        [_parent()],
+        lambda values: _collection(values["parent_id"]),
+        view_auth_servers,
+        queries=(filter_option,),
+    )
+    show_command(
+        group,
+        "get",
+        "Show an authorization server of a resource server.",
+        [_parent(), auth_server],
+        _one(),
+        view_auth_server,
+    )
+    issuer = option(
+        "issuer", Annotated[str, typer.Option(help="Issuer (cannot change later).", show_default=False)]
+    )
+    show_command(
+        group,
+        "add",
+        "Link an authorization server to a resource server (an A2A server's: by its issuer alone).",
+        [
+            _parent("add"),
+            issuer,
+            _endpoint("authorization_endpoint", "Authorization endpoint (where the kind's are entered)."),
+            _endpoint("token_endpoint", "Token endpoint (where the kind's are entered)."),
+            grant_types,
+        ],
+        lambda values: _collection(values["parent_id"], "add"),
+        view_auth_server,
+        method="POST",
+        body=_add_body,
+    )
+    (updatable,) = _kinds("update")
+    show_command(
+        group,
+        "update",
+        f"Change {updatable.one}'s authorization server (its issuer cannot change).",
+        [
+            _parent("update"),
+            auth_server,
+            _endpoint("authorization_endpoint", "New authorization endpoint."),
+            _endpoint("token_endpoint", "New token endpoint."),
+            grant_types,
+        ],
+        _one("update"),
+        view_auth_server,
+        method="PATCH",
+        body=_update_body,
+    )
+    delete_command(
+        group,
+        "Unlink an authorization server from its resource server.",
+        [_parent("remove"), auth_server],
+        _one("remove"),
+        lambda values: f"removed authorization server {values['auth_server_id']} from {values['parent_id']}",
+        name="remove",
+    )
+    return group
+
+
+auth_servers = _group()

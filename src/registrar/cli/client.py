@@ -34,13 +34,13 @@ import orjson
 from registrar.params import ascii_int
 
 __all__ = [
-    "API_SERVERS",
     "CLIENT_AUTH_SETTINGS",
     "DEFAULT_URL",
     "EVENT_HOOKS",
     "EXIT_CODES_HELP",
     "LOGS",
-    "MCP_SERVERS",
+    "MERGE_PATCH",
+    "RESOURCE_SERVERS",
     "ApiError",
     "CannotConnect",
     "CliError",
@@ -53,9 +53,8 @@ __all__ = [
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
-API_SERVERS = "/resource-servers/api/v1/api-servers"
-MCP_SERVERS = "/resource-servers/api/v1/mcp-servers"
-CLIENT_AUTH_SETTINGS = "/resource-servers/api/v1/client-auth-settings"
+RESOURCE_SERVERS = "/resource-servers/api/v1"
+CLIENT_AUTH_SETTINGS = f"{RESOURCE_SERVERS}/client-auth-settings"
 EVENT_HOOKS = "/api/v1/eventHooks"
 LOGS = "/api/v1/logs"
 MERGE_PATCH = "application/merge-patch+json"

@@ -8,24 +8,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import typer
 from rich.console import RenderableType
 
-from .client import API_SERVERS, CLIENT_AUTH_SETTINGS, MCP_SERVERS, RegistrarClient, json_of
-from .options import (
-    DEFAULT_URL,
-    AllOption,
-    JsonOption,
-    LimitOption,
-    TokenOption,
-    UrlOption,
-    connect,
-    read_secret,
-    usage,
-)
-from .output import Column, detail, err_console, listing, show, show_list
+from .client import CLIENT_AUTH_SETTINGS, RegistrarClient, json_of
+from .commands import Values, argument, delete_command, list_command, query_option, segment, show_command
+from .kinds import KINDS, kind_of_id
+from .options import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect, read_secret, usage
+from .output import Column, detail, listing, show
 
 __all__ = ["client_auth_settings"]
 
@@ -43,7 +34,9 @@ class AuthMethod(StrEnum):
 
 
 SECRET = "client secret"  # noqa: S105 - what to call it in prompts and messages
-SettingsId = Annotated[str, typer.Argument(help="The settings' id (rsc…).", show_default=False)]
+SETTINGS_ID = "The settings' id (rsc…)."
+SettingsId = Annotated[str, typer.Argument(help=SETTINGS_ID, show_default=False)]
+RESOURCE_HELP = "The resource server: its ORN, or its id (aps… / mcp… / a2a… / vms…)."
 SecretFile = Annotated[
     str | None,
     typer.Option(
@@ -55,9 +48,7 @@ SecretFile = Annotated[
 ]
 Resource = Annotated[
     str | None,
-    typer.Option(
-        "--resource", help="The resource server: its ORN, or its id (aps… / mcp…).", show_default=False
-    ),
+    typer.Option("--resource", help=RESOURCE_HELP, show_default=False),
 ]
 Scopes = Annotated[
     list[str] | None, typer.Option("--scope", help="A scope to request (repeatable).", show_default=False)
@@ -74,15 +65,19 @@ COLUMNS = (
 
 
 def _path(settings_id: str) -> str:
-    return f"{CLIENT_AUTH_SETTINGS}/{quote(settings_id, safe='')}"
+    return f"{CLIENT_AUTH_SETTINGS}/{segment(settings_id)}"
+
+
+def _path_of(values: Values) -> str:
+    return _path(values["settings_id"])
 
 
 def _resource_orn(client: RegistrarClient, resource: str) -> str:
-    """An ORN as given, or the ORN of the API / MCP server with that id."""
+    """An ORN as given, or the ORN of the resource server with that id (its kind told by its prefix)."""
     if resource.startswith("orn:"):
         return resource
-    collection = MCP_SERVERS if resource.startswith("mcp") else API_SERVERS
-    return str(json_of(client.get(f"{collection}/{quote(resource, safe='')}"))["orn"])
+    kind = kind_of_id(resource) or KINDS[0]
+    return str(json_of(client.get(f"{kind.path}/{segment(resource)}"))["orn"])
 
 
 def view_settings(settings: dict[str, Any]) -> RenderableType:
@@ -95,42 +90,29 @@ def view_settings_list(items: list[dict[str, Any]]) -> RenderableType:
     return listing(f"Client authentication settings ({len(items)})", COLUMNS, items)
 
 
-@client_auth_settings.command("list")
-def list_settings(
-    search: Annotated[
-        str | None, typer.Option(help='SCIM search, e.g. resourceOrn eq "orn:…".', show_default=False)
-    ] = None,
-    limit: LimitOption = None,
-    all_pages: AllOption = False,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """List client authentication settings."""
-    params = {"search": search, "limit": None if limit is None else str(limit)}
-    with connect(url, token) as client:
-        path = CLIENT_AUTH_SETTINGS
-        show_list(client, path, params, as_json=as_json, all_pages=all_pages, view=view_settings_list)
-
-
-@client_auth_settings.command("get")
-def get_settings(
-    settings_id: SettingsId,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Show client authentication settings (never the secret)."""
-    with connect(url, token) as client:
-        show(client.get(_path(settings_id)), as_json, view_settings)
+_SETTINGS = argument("settings_id", SETTINGS_ID)
+list_command(
+    client_auth_settings,
+    "List client authentication settings.",
+    (),
+    lambda _: CLIENT_AUTH_SETTINGS,
+    view_settings_list,
+    queries=(query_option("search", 'SCIM search, e.g. resourceOrn eq "orn:…".'),),
+)
+show_command(
+    client_auth_settings,
+    "get",
+    "Show client authentication settings (never the secret).",
+    [_SETTINGS],
+    _path_of,
+    view_settings,
+)
 
 
 @client_auth_settings.command("create")
 def create_settings(
     name: Annotated[str, typer.Option("--name", help="A name for the settings.", show_default=False)],
-    resource: Annotated[
-        str, typer.Option("--resource", help="The resource server: its ORN, or its id (aps… / mcp…).")
-    ],
+    resource: Annotated[str, typer.Option("--resource", help=RESOURCE_HELP)],
     client_id: Annotated[str, typer.Option("--client-id", help="The OAuth client id.", show_default=False)],
     scopes: Scopes = None,
     auth_method: Annotated[
@@ -202,9 +184,10 @@ def update_settings(
         show(client.patch(_path(settings_id), patch), as_json, view_settings)
 
 
-@client_auth_settings.command("delete")
-def delete_settings(settings_id: SettingsId, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
-    """Delete client authentication settings."""
-    with connect(url, token) as client:
-        client.delete(_path(settings_id))
-    err_console().print(f"deleted client authentication settings {settings_id}")
+delete_command(
+    client_auth_settings,
+    "Delete client authentication settings.",
+    [_SETTINGS],
+    _path_of,
+    lambda values: f"deleted client authentication settings {values['settings_id']}",
+)

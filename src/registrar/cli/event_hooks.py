@@ -7,21 +7,22 @@ The value of the authentication header is a secret: read from a hidden prompt, s
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import typer
 from rich.console import RenderableType
 
 from .client import EVENT_HOOKS, json_of
+from .commands import Values, argument, delete_command, lifecycle_commands, segment, show_command
 from .options import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect, read_secret, usage
-from .output import Column, detail, err_console, listing, out_console, print_document, show
+from .output import Column, detail, listing, show
 
 __all__ = ["event_hooks"]
 
 event_hooks = typer.Typer(no_args_is_help=True, help="Event hooks (System Log events pushed over HTTPS).")
 
 AUTH_VALUE = "auth header value"
-HookId = Annotated[str, typer.Argument(help="The event hook's id (who…).", show_default=False)]
+HOOK_ID = "The event hook's id (who…)."
+HookId = Annotated[str, typer.Argument(help=HOOK_ID, show_default=False)]
 EventTypes = Annotated[
     list[str] | None,
     typer.Option("--event-type", help="An event type to deliver (repeatable).", show_default=False),
@@ -60,7 +61,11 @@ COLUMNS = (
 
 
 def _path(hook_id: str) -> str:
-    return f"{EVENT_HOOKS}/{quote(hook_id, safe='')}"
+    return f"{EVENT_HOOKS}/{segment(hook_id)}"
+
+
+def _path_of(values: Values) -> str:
+    return _path(values["hook_id"])
 
 
 def _headers(raw: list[str]) -> list[dict[str, str]]:
@@ -83,24 +88,9 @@ def view_hooks(hooks: list[dict[str, Any]]) -> RenderableType:
     return listing(f"Event hooks ({len(hooks)})", COLUMNS, hooks)
 
 
-@event_hooks.command("list")
-def list_hooks(as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
-    """List event hooks."""
-    with connect(url, token) as client:
-        response = client.get(EVENT_HOOKS)
-        if as_json:
-            print_document(response.content)
-        else:
-            out_console().print(view_hooks(json_of(response)))
-
-
-@event_hooks.command("get")
-def get_hook(
-    hook_id: HookId, as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
-) -> None:
-    """Show an event hook and its delivery health."""
-    with connect(url, token) as client:
-        show(client.get(_path(hook_id)), as_json, view_hook)
+_HOOK = argument("hook_id", HOOK_ID)
+show_command(event_hooks, "list", "List event hooks.", (), lambda _: EVENT_HOOKS, view_hooks)
+show_command(event_hooks, "get", "Show an event hook and its delivery health.", [_HOOK], _path_of, view_hook)
 
 
 @event_hooks.command("create")
@@ -182,38 +172,21 @@ def update_hook(
         show(client.put(_path(hook_id), body), as_json, view_hook)
 
 
-@event_hooks.command("delete")
-def delete_hook(hook_id: HookId, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
-    """Delete an event hook (it must be INACTIVE: deactivate it first)."""
-    with connect(url, token) as client:
-        client.delete(_path(hook_id))
-    err_console().print(f"deleted event hook {hook_id}")
-
-
-def _lifecycle(hook_id: str, action: str, as_json: bool, url: str, token: str | None) -> None:
-    with connect(url, token) as client:
-        show(client.post(f"{_path(hook_id)}/lifecycle/{action}"), as_json, view_hook)
-
-
-@event_hooks.command("activate")
-def activate_hook(
-    hook_id: HookId, as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
-) -> None:
-    """Activate an event hook, or resume one paused after failing deliveries."""
-    _lifecycle(hook_id, "activate", as_json, url, token)
-
-
-@event_hooks.command("deactivate")
-def deactivate_hook(
-    hook_id: HookId, as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
-) -> None:
-    """Deactivate an event hook: deliveries stop."""
-    _lifecycle(hook_id, "deactivate", as_json, url, token)
-
-
-@event_hooks.command("verify")
-def verify_hook(
-    hook_id: HookId, as_json: JsonOption = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None
-) -> None:
-    """Verify an event hook: its endpoint must echo a one-time challenge."""
-    _lifecycle(hook_id, "verify", as_json, url, token)
+delete_command(
+    event_hooks,
+    "Delete an event hook (it must be INACTIVE: deactivate it first).",
+    [_HOOK],
+    _path_of,
+    lambda values: f"deleted event hook {values['hook_id']}",
+)
+lifecycle_commands(
+    event_hooks,
+    [
+        ("activate", "Activate an event hook, or resume one paused after failing deliveries."),
+        ("deactivate", "Deactivate an event hook: deliveries stop."),
+        ("verify", "Verify an event hook: its endpoint must echo a one-time challenge."),
+    ],
+    [_HOOK],
+    _path_of,
+    view_hook,
+)

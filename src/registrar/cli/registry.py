@@ -1,22 +1,22 @@
 """The commands that talk to a running server over HTTP, attached to the ``registrar`` app.
 
-Registry groups (``api-servers``, ``auth-servers``, ``mcp-servers``, ``client-auth-settings``,
-``event-hooks``) become sub-apps; the System Log query and ``tail`` join the ``logs`` group, which also holds
-the maintenance command ``logs export`` (:mod:`registrar.cli.logs`). Exit codes: :mod:`registrar.cli.client`.
+Registry groups (one per kind of resource server: ``api-servers``, ``mcp-servers``, ``a2a-servers``,
+``virtual-mcp-servers``; and ``auth-servers``, ``client-auth-settings``, ``event-hooks``) become sub-apps;
+the System Log query and ``tail`` join the ``logs`` group, which also holds the maintenance command
+``logs export`` (:mod:`registrar.cli.logs`). Exit codes: :mod:`registrar.cli.client`.
 """
 
 from __future__ import annotations
 
 import typer
 
-from .api_servers import api_servers
 from .auth_servers import auth_servers
 from .client import EXIT_CODES_HELP
 from .client_auth_settings import client_auth_settings
 from .event_hooks import event_hooks
 from .logs_query import query_logs
 from .logs_tail import tail
-from .mcp_servers import mcp_servers
+from .resource_servers import groups
 
 __all__ = ["EXIT_CODES_HELP", "register"]
 
@@ -28,9 +28,9 @@ LOGS_HELP = (
 
 def register(app: typer.Typer, logs: typer.Typer) -> None:
     """Add the registry groups to ``app``; the query (the group's own command) and ``tail`` to ``logs``."""
-    app.add_typer(api_servers, name="api-servers")
+    for name, group in groups():
+        app.add_typer(group, name=name)
     app.add_typer(auth_servers, name="auth-servers")
-    app.add_typer(mcp_servers, name="mcp-servers")
     app.add_typer(client_auth_settings, name="client-auth-settings")
     app.add_typer(event_hooks, name="event-hooks")
     # `registrar logs [OPTIONS]` runs a query; `registrar logs tail|export` run the subcommands.
