@@ -132,6 +132,17 @@ class GuardedTransport(httpx2.BaseTransport):
         )
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        original = self.pin(request)
+        try:
+            return self._inner.handle_request(request)
+        finally:
+            request.url = original
+
+    def pin(self, request: httpx2.Request) -> httpx2.URL:
+        """Vet ``request``'s destination and point it at the vetted address; returns the URL it had.
+
+        Public so that an async transport (the ``mcp`` SDK's client is async) applies the same guard.
+        """
         url = request.url
         if url.scheme not in (("http", "https") if self._policy.allow_http else ("https",)):
             raise UnsafeDestination(f"{url}: only https URLs may be fetched")
@@ -139,15 +150,11 @@ class GuardedTransport(httpx2.BaseTransport):
         port = url.port or (443 if url.scheme == "https" else 80)
         deadline = float(request.extensions.get(_DEADLINE, time.monotonic() + self._policy.connect_timeout))
         address = self._vet(host, port, deadline)
-        original = request.url
         request.url = url.copy_with(host=str(address))
         if url.scheme == "https" and literal_address(host) is None:
             # TLS still names, and verifies the certificate of, the host the URL gave.
             request.extensions["sni_hostname"] = host
-        try:
-            return self._inner.handle_request(request)
-        finally:
-            request.url = original
+        return url
 
     def _vet(self, host: str, port: int, deadline: float) -> IPAddress:
         literal = literal_address(host)
