@@ -75,6 +75,14 @@ def _log_level(raw: str) -> str:
     return level
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset), case-insensitively; anything else fails at start-up."""
+    value = (env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(choices)}, got {env.get(name)!r}")
+    return value
+
+
 def _networks(raw: str) -> tuple[str, ...]:
     """Comma-separated CIDRs, each checked now so a typo fails at start-up rather than at discovery."""
     networks = tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -153,6 +161,9 @@ class Settings:
     checkpoint_interval_seconds: float = 300.0
     purge_interval_seconds: float = 3600.0
     mcp_refresh_seconds: float = 3600.0  # 0 turns the scheduled refresh off
+    # What a discovered tool of an ACTIVE MCP server that changed or disappeared does: "record" the drift
+    # in the log, or also "deactivate" the server (registrar.services.capabilities).
+    tool_drift_policy: str = "record"
     # Nothing waits without bound (registrar.store.database, registrar.api.slow_work).
     db_wait_seconds: float = 5.0  # a writer waiting for the database gives up after this (503)
     statement_timeout_seconds: float = 10.0  # every query the server runs (503 beyond it); 0: none
@@ -238,6 +249,7 @@ class Settings:
             mcp_refresh_seconds=float(
                 env.get("REGISTRAR_MCP_REFRESH_SECONDS") or defaults.mcp_refresh_seconds
             ),
+            tool_drift_policy=_choice(env, "REGISTRAR_TOOL_DRIFT_POLICY", ("record", "deactivate")),
             db_wait_seconds=float(env.get("REGISTRAR_DB_WAIT_SECONDS") or defaults.db_wait_seconds),
             statement_timeout_seconds=float(
                 env.get("REGISTRAR_STATEMENT_TIMEOUT_SECONDS") or defaults.statement_timeout_seconds
