@@ -10,18 +10,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import KEY_TYPE, add_columns, drop_columns
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
     op.create_table(
         "log_checkpoints",
-        sa.Column("id", _PK, primary_key=True, autoincrement=True),
+        sa.Column("id", KEY_TYPE, primary_key=True, autoincrement=True),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
@@ -30,22 +30,20 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(64), nullable=False),
     )
     op.create_index("ix_log_checkpoints_seq", "log_checkpoints", ["seq"])
-    with op.batch_alter_table("installation") as batch:
-        batch.add_column(sa.Column("retention_days", sa.Integer(), nullable=False, server_default="90"))
-        batch.add_column(
-            sa.Column("retention_locked", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("log_head") as batch:
-        # After a purge the log starts here; the anchor is the hash of the last purged event.
-        batch.add_column(sa.Column("first_seq", sa.BigInteger(), nullable=False, server_default="1"))
-        batch.add_column(sa.Column("anchor_hash", sa.String(64), nullable=False, server_default="0" * 64))
+    add_columns(
+        "installation",
+        sa.Column("retention_days", sa.Integer(), nullable=False, server_default="90"),
+        sa.Column("retention_locked", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    # After a purge the log starts here; the anchor is the hash of the last purged event.
+    add_columns(
+        "log_head",
+        sa.Column("first_seq", sa.BigInteger(), nullable=False, server_default="1"),
+        sa.Column("anchor_hash", sa.String(64), nullable=False, server_default="0" * 64),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("log_head") as batch:
-        batch.drop_column("anchor_hash")
-        batch.drop_column("first_seq")
-    with op.batch_alter_table("installation") as batch:
-        batch.drop_column("retention_locked")
-        batch.drop_column("retention_days")
+    drop_columns("log_head", "anchor_hash", "first_seq")
+    drop_columns("installation", "retention_locked", "retention_days")
     op.drop_table("log_checkpoints")

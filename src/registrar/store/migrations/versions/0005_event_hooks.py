@@ -10,19 +10,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import entity_table
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
-    op.create_table(
+    entity_table(
         "event_hooks",
-        sa.Column("pk", _PK, autoincrement=True, nullable=False),
-        sa.Column("id", sa.String(length=20), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -34,10 +32,6 @@ def upgrade() -> None:
         sa.Column("auth_value_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("pk", name=op.f("pk_event_hooks")),
-        sa.UniqueConstraint("id", name=op.f("uq_event_hooks_id")),
     )
     op.create_table(
         "event_hook_deliveries",

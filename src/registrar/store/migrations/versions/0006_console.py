@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import add_columns, drop_columns
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -17,9 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        # An Argon2id PHC string; NULL: the user cannot sign in to the console with a password.
-        batch.add_column(sa.Column("password_hash", sa.String(length=255), nullable=True))
+    # An Argon2id PHC string; NULL: the user cannot sign in to the console with a password.
+    add_columns("users", sa.Column("password_hash", sa.String(length=255), nullable=True))
     op.create_table(
         "console_sessions",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -48,5 +49,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_console_sessions_user_id", table_name="console_sessions")
     op.drop_table("console_sessions")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("password_hash")
+    drop_columns("users", "password_hash")

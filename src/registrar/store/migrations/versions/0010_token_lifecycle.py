@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import add_columns, drop_columns, surrogate_key
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
@@ -17,13 +19,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.add_column(sa.Column("expires_ms", sa.BigInteger(), nullable=True))  # NULL: never expires
-        batch.add_column(sa.Column("last_used_ms", sa.BigInteger(), nullable=True))  # minute resolution
+    add_columns(
+        "api_tokens",
+        sa.Column("expires_ms", sa.BigInteger(), nullable=True),  # NULL: never expires
+        sa.Column("last_used_ms", sa.BigInteger(), nullable=True),  # minute resolution
+    )
     # One row per failed (or in-flight) console sign-in, per throttled subject (an account or an address).
     op.create_table(
         "signin_failures",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True),
+        surrogate_key("id"),
         sa.Column("subject", sa.String(length=80), nullable=False),
         sa.Column("at_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signin_failures")),
@@ -36,6 +40,4 @@ def downgrade() -> None:
     op.drop_index("ix_signin_failures_at_ms", table_name="signin_failures")
     op.drop_index("ix_signin_failures_subject_at_ms", table_name="signin_failures")
     op.drop_table("signin_failures")
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.drop_column("last_used_ms")
-        batch.drop_column("expires_ms")
+    drop_columns("api_tokens", "last_used_ms", "expires_ms")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import add_columns, drop_columns
+
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -17,12 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("log_head") as batch:
-        batch.add_column(sa.Column("published_ms", sa.BigInteger(), nullable=False, server_default="0"))
+    add_columns("log_head", sa.Column("published_ms", sa.BigInteger(), nullable=False, server_default="0"))
     # An existing log may hold published times out of order: the next event goes after all of them.
     op.execute("UPDATE log_head SET published_ms = COALESCE((SELECT MAX(published_ms) FROM log_events), 0)")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("log_head") as batch:
-        batch.drop_column("published_ms")
+    drop_columns("log_head", "published_ms")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import add_columns, drop_columns, surrogate_key
+
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
@@ -17,12 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("event_hook_deliveries") as batch:
+    add_columns(
+        "event_hook_deliveries",
         # The largest body the receiver is known to accept, learned from its 413s (NULL: nothing learned).
-        batch.add_column(sa.Column("body_limit_bytes", sa.BigInteger(), nullable=True))
+        sa.Column("body_limit_bytes", sa.BigInteger(), nullable=True),
         # The log head when the hook was created: events at or below it are history, replayed only by a
         # caller who may read the log.
-        batch.add_column(sa.Column("origin_seq", sa.BigInteger(), nullable=False, server_default="0"))
+        sa.Column("origin_seq", sa.BigInteger(), nullable=False, server_default="0"),
+    )
     # Existing hooks: the newest event published no later than the hook's creation.
     op.execute(
         "UPDATE event_hook_deliveries SET origin_seq = COALESCE(("
@@ -32,7 +36,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "event_hook_skips",
-        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True),
+        surrogate_key(),
         sa.Column("hook_id", sa.String(length=20), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("event_uuid", sa.String(length=36), nullable=False),
@@ -54,6 +58,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_event_hook_skips_hook_id_pk", table_name="event_hook_skips")
     op.drop_table("event_hook_skips")
-    with op.batch_alter_table("event_hook_deliveries") as batch:
-        batch.drop_column("origin_seq")
-        batch.drop_column("body_limit_bytes")
+    drop_columns("event_hook_deliveries", "origin_seq", "body_limit_bytes")

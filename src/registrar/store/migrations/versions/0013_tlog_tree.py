@@ -21,6 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import add_columns, drop_columns
 from registrar.tlog._tree import Frontier, append_leaves, leaf_hash, pack_frontier
 
 revision = "0013"
@@ -55,8 +56,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("level", "idx", name=op.f("pk_tlog_nodes")),
     )
-    with op.batch_alter_table("log_head") as batch:
-        batch.add_column(sa.Column("frontier", sa.LargeBinary(), nullable=True))
+    add_columns("log_head", sa.Column("frontier", sa.LargeBinary(), nullable=True))
     _backfill(op.get_bind())
 
 
@@ -81,6 +81,5 @@ def _backfill(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("log_head") as batch:
-        batch.drop_column("frontier")
+    drop_columns("log_head", "frontier")
     op.drop_table("tlog_nodes")
