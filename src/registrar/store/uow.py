@@ -41,13 +41,16 @@ class UnitOfWork:
         outcome: Outcome = "SUCCESS",
         reason: str | None = None,
         debug: Mapping[str, Any] | None = None,
+        ctx: RequestContext | None = None,
     ) -> dict[str, Any]:
         """Queue an event; it is written with the changes, at commit, or not at all.
 
         Its ``published`` is provisional: the log head stamps the real one when the event is written.
+        ``ctx`` records it for another actor than the unit's own: the system, when a policy acts within
+        an admin's request (``registrar.context.job_context``).
         """
         event = build_event(
-            event_type, self.ctx, targets, utcnow(), outcome=outcome, reason=reason, debug=debug
+            event_type, ctx or self.ctx, targets, utcnow(), outcome=outcome, reason=reason, debug=debug
         )
         self._events.append(event)
         return event
