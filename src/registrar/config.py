@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .datadir import default_data_dir, ensure_private_dir, prepare_sqlite_file
 
@@ -234,99 +234,82 @@ class Settings:
             secret_key=env.get("REGISTRAR_SECRET_KEY") or None,
             secret_key_file=_path(env, "REGISTRAR_SECRET_KEY_FILE") or _IN_DATA_DIR,
             rate_limit_store=(env.get("REGISTRAR_RATE_LIMIT_STORE") or "auto").lower(),
-            rate_limit_per_minute=int(
-                env.get("REGISTRAR_RATE_LIMIT_PER_MINUTE") or defaults.rate_limit_per_minute
-            ),
             discovery_allow_http=_flag(env, "REGISTRAR_DISCOVERY_ALLOW_HTTP"),
             discovery_allowed_networks=_networks(env.get("REGISTRAR_DISCOVERY_ALLOWED_NETWORKS") or ""),
             sqlite_synchronous=(env.get("REGISTRAR_SQLITE_SYNCHRONOUS") or "NORMAL").upper(),
             jobs_enabled=_flag(env, "REGISTRAR_JOBS", default=True),
             signing_key=env.get("REGISTRAR_SIGNING_KEY") or None,
             signing_key_file=_path(env, "REGISTRAR_SIGNING_KEY_FILE") or _IN_DATA_DIR,
-            checkpoint_interval_seconds=float(
-                env.get("REGISTRAR_CHECKPOINT_SECONDS") or defaults.checkpoint_interval_seconds
-            ),
-            mcp_refresh_seconds=float(
-                env.get("REGISTRAR_MCP_REFRESH_SECONDS") or defaults.mcp_refresh_seconds
-            ),
             tool_drift_policy=_choice(env, "REGISTRAR_TOOL_DRIFT_POLICY", ("record", "deactivate")),
-            db_wait_seconds=float(env.get("REGISTRAR_DB_WAIT_SECONDS") or defaults.db_wait_seconds),
-            statement_timeout_seconds=float(
-                env.get("REGISTRAR_STATEMENT_TIMEOUT_SECONDS") or defaults.statement_timeout_seconds
-            ),
-            discovery_concurrency=int(
-                env.get("REGISTRAR_DISCOVERY_CONCURRENCY") or defaults.discovery_concurrency
-            ),
-            discovery_concurrency_per_token=int(
-                env.get("REGISTRAR_DISCOVERY_CONCURRENCY_PER_TOKEN")
-                or defaults.discovery_concurrency_per_token
-            ),
-            discovery_queue_seconds=float(
-                env.get("REGISTRAR_DISCOVERY_QUEUE_SECONDS") or defaults.discovery_queue_seconds
-            ),
-            purge_interval_seconds=float(
-                env.get("REGISTRAR_PURGE_SECONDS") or defaults.purge_interval_seconds
-            ),
             trusted_proxies=_list(env.get("REGISTRAR_TRUSTED_PROXIES")),
             network_zones=_zones(env.get("REGISTRAR_NETWORK_ZONES")),
             geoip_db=_path(env, "REGISTRAR_GEOIP_DB"),
             asn_db=_path(env, "REGISTRAR_ASN_DB"),
             anonymizer_list=_path(env, "REGISTRAR_ANONYMIZER_LIST"),
-            hook_poll_seconds=float(env.get("REGISTRAR_HOOK_POLL_SECONDS") or defaults.hook_poll_seconds),
-            hook_batch_size=int(env.get("REGISTRAR_HOOK_BATCH_SIZE") or defaults.hook_batch_size),
-            hook_timeout_seconds=float(
-                env.get("REGISTRAR_HOOK_TIMEOUT_SECONDS") or defaults.hook_timeout_seconds
-            ),
-            hook_backoff_base_seconds=float(
-                env.get("REGISTRAR_HOOK_BACKOFF_BASE_SECONDS") or defaults.hook_backoff_base_seconds
-            ),
-            hook_backoff_max_seconds=float(
-                env.get("REGISTRAR_HOOK_BACKOFF_MAX_SECONDS") or defaults.hook_backoff_max_seconds
-            ),
-            hook_pause_after_seconds=float(
-                env.get("REGISTRAR_HOOK_PAUSE_AFTER_SECONDS") or defaults.hook_pause_after_seconds
-            ),
-            max_header_bytes=_positive(env, "REGISTRAR_MAX_HEADER_BYTES", defaults.max_header_bytes),
-            max_body_bytes=_positive(env, "REGISTRAR_MAX_BODY_BYTES", defaults.max_body_bytes),
-            header_timeout_seconds=_positive(
-                env, "REGISTRAR_HEADER_TIMEOUT_SECONDS", defaults.header_timeout_seconds
-            ),
-            max_connections=_positive(env, "REGISTRAR_MAX_CONNECTIONS", defaults.max_connections),
-            auth_failures_per_minute=_positive(
-                env, "REGISTRAR_AUTH_FAILURES_PER_MINUTE", defaults.auth_failures_per_minute
-            ),
             log_level=_log_level(env.get("REGISTRAR_LOG_LEVEL") or defaults.log_level),
-            signin_account_failures=int(
-                env.get("REGISTRAR_SIGNIN_ACCOUNT_FAILURES") or defaults.signin_account_failures
-            ),
-            signin_account_window_seconds=float(
-                env.get("REGISTRAR_SIGNIN_ACCOUNT_WINDOW_SECONDS") or defaults.signin_account_window_seconds
-            ),
-            signin_address_failures=int(
-                env.get("REGISTRAR_SIGNIN_ADDRESS_FAILURES") or defaults.signin_address_failures
-            ),
-            signin_address_window_seconds=float(
-                env.get("REGISTRAR_SIGNIN_ADDRESS_WINDOW_SECONDS") or defaults.signin_address_window_seconds
-            ),
-            hook_batch_bytes=int(env.get("REGISTRAR_HOOK_BATCH_BYTES") or defaults.hook_batch_bytes),
-            hook_concurrency=int(env.get("REGISTRAR_HOOK_CONCURRENCY") or defaults.hook_concurrency),
             tlog_origin=_origin(env.get("REGISTRAR_TLOG_ORIGIN") or ""),
-            tlog_checkpoint_seconds=_positive(
-                env, "REGISTRAR_TLOG_CHECKPOINT_SECONDS", defaults.tlog_checkpoint_seconds
-            ),
-            tlog_heartbeat_seconds=_positive(
-                env, "REGISTRAR_TLOG_HEARTBEAT_SECONDS", defaults.tlog_heartbeat_seconds
-            ),
             witnesses=_witnesses(
                 env.get("REGISTRAR_WITNESSES") or "", allow_http=_flag(env, "REGISTRAR_DISCOVERY_ALLOW_HTTP")
             ),
-            witness_timeout_seconds=_positive(
-                env, "REGISTRAR_WITNESS_TIMEOUT_SECONDS", defaults.witness_timeout_seconds
-            ),
+            **_numbers(env, defaults),
         )
         if process:
             _prepare_data_dir(settings)
         return settings
+
+
+# Numbers read from ``REGISTRAR_<FIELD>`` (or the older name in ``_VARIABLES``) as the default's type; unset
+# or empty keeps the default. Zero is a value here (``mcp_refresh_seconds`` 0: no scheduled refresh).
+_NUMBERS = (
+    "rate_limit_per_minute",
+    "checkpoint_interval_seconds",
+    "mcp_refresh_seconds",
+    "db_wait_seconds",
+    "statement_timeout_seconds",
+    "discovery_concurrency",
+    "discovery_concurrency_per_token",
+    "discovery_queue_seconds",
+    "purge_interval_seconds",
+    "hook_poll_seconds",
+    "hook_batch_size",
+    "hook_timeout_seconds",
+    "hook_backoff_base_seconds",
+    "hook_backoff_max_seconds",
+    "hook_pause_after_seconds",
+    "signin_account_failures",
+    "signin_account_window_seconds",
+    "signin_address_failures",
+    "signin_address_window_seconds",
+    "hook_batch_bytes",
+    "hook_concurrency",
+)
+# Numbers that must be greater than 0: anything else fails at start-up, naming the variable.
+_POSITIVE_NUMBERS = (
+    "max_header_bytes",
+    "max_body_bytes",
+    "header_timeout_seconds",
+    "max_connections",
+    "auth_failures_per_minute",
+    "tlog_checkpoint_seconds",
+    "tlog_heartbeat_seconds",
+    "witness_timeout_seconds",
+)
+_VARIABLES = {
+    "checkpoint_interval_seconds": "REGISTRAR_CHECKPOINT_SECONDS",
+    "purge_interval_seconds": "REGISTRAR_PURGE_SECONDS",
+}
+
+
+def _numbers(env: Mapping[str, str], defaults: Settings) -> dict[str, Any]:
+    """Every number setting: ``_NUMBERS`` as given, ``_POSITIVE_NUMBERS`` checked."""
+    numbers: dict[str, Any] = {}
+    for name in (*_NUMBERS, *_POSITIVE_NUMBERS):
+        variable, default = _VARIABLES.get(name, f"REGISTRAR_{name.upper()}"), getattr(defaults, name)
+        if name in _POSITIVE_NUMBERS:
+            numbers[name] = _positive(env, variable, default)
+        else:
+            numbers[name] = type(default)(env.get(variable) or default)
+    return numbers
 
 
 def _prepare_data_dir(settings: Settings) -> None:

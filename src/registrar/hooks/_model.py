@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any
 
 __all__ = ["DeliveryHealth", "EventHook", "HookSkip", "HookSpec", "HookStatus", "VerificationStatus"]
 
@@ -29,6 +30,10 @@ class HookSpec:
     headers: tuple[tuple[str, str], ...]
     auth_key: str | None
     auth_value: str | None
+
+    def hook_fields(self) -> dict[str, Any]:
+        """What the body sets on the stored hook: every field but the write-only ``auth_value``."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "auth_value"}
 
 
 @dataclass(frozen=True, slots=True)

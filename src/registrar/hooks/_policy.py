@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from registrar.config import Settings
 
@@ -45,17 +45,9 @@ class DeliveryPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
-        """The operator's policy; raises ``ValueError`` at start-up for a value that makes no sense."""
-        return cls(
-            poll_seconds=settings.hook_poll_seconds,
-            batch_size=settings.hook_batch_size,
-            batch_bytes=settings.hook_batch_bytes,
-            concurrency=settings.hook_concurrency,
-            timeout_seconds=settings.hook_timeout_seconds,
-            backoff_base_seconds=settings.hook_backoff_base_seconds,
-            backoff_max_seconds=settings.hook_backoff_max_seconds,
-            pause_after_seconds=settings.hook_pause_after_seconds,
-        )
+        """The operator's policy (each field from ``Settings.hook_<field>``); raises ``ValueError`` at
+        start-up for a value that makes no sense."""
+        return cls(**{f.name: getattr(settings, f"hook_{f.name}") for f in fields(cls)})
 
     @property
     def lease_ms(self) -> int:

@@ -108,14 +108,9 @@ def create(deps: Deps, body: bytes, *, created_by: str, base_url: str) -> HookVi
     now = wall_clock_ms()
     hook = EventHook(
         id=hook_id,
-        name=spec.name,
-        description=spec.description,
         status=HookStatus.ACTIVE,
         verification_status=VerificationStatus.UNVERIFIED,
-        event_types=spec.event_types,
-        uri=spec.uri,
-        headers=spec.headers,
-        auth_key=spec.auth_key,
+        **spec.hook_fields(),
         source=f"{base_url}/api/v1/eventHooks/{hook_id}",
         created_by=created_by,
         created_ms=now,
@@ -154,12 +149,7 @@ def replace_hook(deps: Deps, hook_id: str, body: bytes, *, may_read_logs: bool) 
         verification = hook.verification_status if spec.uri == hook.uri else VerificationStatus.UNVERIFIED
         updated = replace(
             hook,
-            name=spec.name,
-            description=spec.description,
-            event_types=spec.event_types,
-            uri=spec.uri,
-            headers=spec.headers,
-            auth_key=spec.auth_key,
+            **spec.hook_fields(),
             verification_status=verification,
             last_updated_ms=wall_clock_ms(),
         )

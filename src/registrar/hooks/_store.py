@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 import orjson
@@ -41,37 +42,22 @@ def head_seq(conn: Connection) -> int:
 def hook_row(hook: EventHook) -> dict[str, Any]:
     """The ``event_hooks`` columns describing ``hook`` (the sealed auth value is written separately)."""
     return {
-        "id": hook.id,
-        "name": hook.name,
-        "description": hook.description,
-        "status": hook.status,
-        "verification_status": hook.verification_status,
+        **{f.name: getattr(hook, f.name) for f in fields(hook)},
         "event_types": orjson.dumps(list(hook.event_types)).decode(),
-        "uri": hook.uri,
         "headers": orjson.dumps([{"key": k, "value": v} for k, v in hook.headers]).decode(),
-        "auth_key": hook.auth_key,
-        "source": hook.source,
-        "created_by": hook.created_by,
-        "created_ms": hook.created_ms,
-        "last_updated_ms": hook.last_updated_ms,
     }
 
 
 def _hook(row: Row[Any]) -> EventHook:
+    """The hook of a row of ``_HOOK_COLUMNS``: the columns are the hook's fields, two of them JSON."""
     return EventHook(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        status=row.status,
-        verification_status=row.verification_status,
-        event_types=tuple(orjson.loads(row.event_types)),
-        uri=row.uri,
-        headers=tuple((h["key"], h["value"]) for h in orjson.loads(row.headers)),
-        auth_key=row.auth_key,
-        source=row.source,
-        created_by=row.created_by,
-        created_ms=int(row.created_ms),
-        last_updated_ms=int(row.last_updated_ms),
+        **{
+            **row._mapping,
+            "event_types": tuple(orjson.loads(row.event_types)),
+            "headers": tuple((h["key"], h["value"]) for h in orjson.loads(row.headers)),
+            "created_ms": int(row.created_ms),
+            "last_updated_ms": int(row.last_updated_ms),
+        }
     )
 
 

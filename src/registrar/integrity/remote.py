@@ -17,7 +17,7 @@ This is ``registrar verify --remote``: no database, no key of the host, only the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -110,26 +110,25 @@ def _served_keys(fetch: Fetch, report: RemoteReport) -> list[VerifierKey]:
     if data is None:
         report.fail("key", "verifier-keys is not served")
         return []
-    keys = []
-    for line in data.decode("utf-8", "replace").splitlines():
-        if not line.strip():
-            continue
+    lines = (line.strip() for line in data.decode("utf-8", "replace").splitlines())
+    return list(_parsed_keys((line for line in lines if line), "served verifier key", report))
+
+
+def _parsed_keys(texts: Iterable[str], what: str, report: RemoteReport) -> Iterator[VerifierKey]:
+    """Each of ``texts`` that is a verifier key, as it comes; each one that is not is a ``key`` finding."""
+    for text in texts:
         try:
-            keys.append(parse_verifier_key(line))
+            key = parse_verifier_key(text)
         except NoteError as error:
-            report.fail("key", f"served verifier key {line.strip()!r}: {error}")
-    return keys
+            report.fail("key", f"{what} {text!r}: {error}")
+        else:
+            yield key
 
 
 def _trusted(fetch: Fetch, pinned: Sequence[str], report: RemoteReport) -> list[VerifierKey]:
     served = _served_keys(fetch, report)
     keys = []
-    for text in pinned:
-        try:
-            key = parse_verifier_key(text)
-        except NoteError as error:
-            report.fail("key", f"pinned key {text!r}: {error}")
-            continue
+    for key in _parsed_keys(pinned, "pinned key", report):
         if key not in served:
             report.fail("key", f"the pinned key {key.encode()} is not among the served verifier keys")
         keys.append(key)
@@ -155,12 +154,7 @@ def _open(note: bytes, trusted: Sequence[VerifierKey], what: str, report: Remote
 
 def _cosignatures(note: bytes, witnesses: Sequence[str], report: RemoteReport) -> None:
     parsed = parse_note(note)
-    for text in witnesses:
-        try:
-            key = parse_verifier_key(text)
-        except NoteError as error:
-            report.fail("key", f"witness key {text!r}: {error}")
-            continue
+    for key in _parsed_keys(witnesses, "witness key", report):
         if key.key_type != COSIGNATURE_V1:
             report.fail("key", f"witness key {key.name} is not a cosignature key (type 0x04)")
             continue

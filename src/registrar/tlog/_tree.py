@@ -187,17 +187,20 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
     for sibling in proof:
         if sn == 0:
             return False
-        if fn & 1 or fn == sn:
-            digest = node_hash(sibling, digest)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            digest = node_hash(digest, sibling)
-        fn >>= 1
-        sn >>= 1
+        left, fn, sn = _step(fn, sn)
+        digest = node_hash(sibling, digest) if left else node_hash(digest, sibling)
     return sn == 0 and digest == root
+
+
+def _step(fn: int, sn: int) -> tuple[bool, int, int]:
+    """One step up a verification path (RFC 9162 §2.1.3.2, §2.1.4.2): whether the path's next node is
+    on the left, and the next ``fn`` and ``sn``."""
+    left = bool(fn & 1) or fn == sn
+    if left:
+        while fn and not fn & 1:
+            fn >>= 1
+            sn >>= 1
+    return left, fn >> 1, sn >> 1
 
 
 def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
@@ -221,15 +224,10 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
     for c in path[1:]:
         if sn == 0:
             return False
-        if fn & 1 or fn == sn:
+        left, fn, sn = _step(fn, sn)
+        if left:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
         else:
             sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
     return sn == 0 and fr == old_root and sr == new_root
