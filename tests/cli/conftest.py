@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +25,15 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from registrar.cli import app
+from registrar.cli.kinds import ServerKind
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.tokens import ALL_SCOPES, create_token, ensure_user
 
+from ..capabilities.servers import TokenIssuer
 from ..conftest import TEST_SECRET_KEY
+from ..discovery.servers import sdk_authorization_server
 from ..live import LiveServer, running_server
+from .kinds import KIND_IDS, Maker, Upstream, kind_named, maker
 
 # Neither colour nor a terminal width leaks in from the environment the suite runs in.
 QUIET_ENV: dict[str, str | None] = {
@@ -159,3 +164,36 @@ def fails(result: Result, exit_code: int, *needles: str) -> None:
     assert len(lines) == 1, result.stderr
     for needle in needles:
         assert needle in lines[0], lines[0]
+
+
+@pytest.fixture(scope="session")
+def sdk_issuer() -> Iterator[str]:
+    """The issuer of a running SDK authorization server (metadata only)."""
+    with sdk_authorization_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def token_issuer() -> Iterator[TokenIssuer]:
+    """A loopback authorization server issuing client-credentials tokens (tests register their clients)."""
+    with TokenIssuer().serve() as issuer:
+        yield issuer
+
+
+@pytest.fixture
+def upstream(sdk_issuer: str, token_issuer: TokenIssuer) -> Iterator[Upstream]:
+    """The loopback servers this test's resource servers stand for, stopped when it ends."""
+    with ExitStack() as stack:
+        yield Upstream(stack, sdk_issuer, token_issuer)
+
+
+@pytest.fixture(params=KIND_IDS)
+def kind(request: pytest.FixtureRequest) -> ServerKind:
+    """Each kind of resource server in turn."""
+    return kind_named(request.param)
+
+
+@pytest.fixture
+def make(kind: ServerKind, cli: Cli, upstream: Upstream) -> Maker:
+    """Makes a server of this test's kind through the CLI, with what it stands for running on loopback."""
+    return maker(kind, cli, upstream)

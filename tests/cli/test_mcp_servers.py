@@ -1,53 +1,50 @@
-"""``registrar mcp-servers``: a real MCP server (the ``mcp`` SDK on loopback), registered and discovered."""
+"""``registrar mcp-servers``: what only MCP servers have, against real ``mcp`` SDK servers on loopback.
+
+Their authorization servers are discovered at registration (readable, never edited, through ``auth-servers``)
+and again by ``refresh``; their tools are discovered by ``discover`` with a client authentication setting's
+token, listed by ``capabilities``, and each credential's latest run by ``discoveries``. What every kind does
+alike is in ``test_kinds``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
 
-import pytest
-
-from ..discovery.servers import sdk_authorization_server, sdk_mcp_server
+from ..capabilities.servers import tool
+from ..discovery.servers import sdk_mcp_server
+from ..events.legacy import TERMINAL_ATTACK
 from .conftest import Cli, fails
+from .kinds import TOOLS, Upstream, discovered_mcp_server
+from .test_escapes import assert_no_raw_controls
 
 
-@pytest.fixture(scope="module")
-def issuer() -> Iterator[str]:
-    """The issuer of a running SDK authorization server."""
-    with sdk_authorization_server() as url:
-        yield url
-
-
-def test_an_mcp_server_from_registration_to_deletion(cli: Cli, issuer: str) -> None:
-    with sdk_mcp_server(issuer) as resource_url:
-        registered = cli.json("mcp-servers", "register", "--resource-url", resource_url, "--name", "Weather")
+def test_discovered_authorization_servers_are_shown_read_and_refreshed(cli: Cli, sdk_issuer: str) -> None:
+    with sdk_mcp_server(sdk_issuer) as resource_url:
+        name = f"Weather of {cli.host}"
+        registered = cli.json("mcp-servers", "register", "--resource-url", resource_url, "--name", name)
         server_id = registered["id"]
-        assert (server_id[:3], registered["status"]) == ("mcp", "INACTIVE")
         (auth,) = registered["_embedded"]["authorizationServers"]
-        assert auth["issuer"] == issuer
+        assert auth["issuer"] == sdk_issuer
 
         shown = cli.ok("mcp-servers", "get", server_id).stdout
-        for value in (f"MCP server {server_id}", "Weather", resource_url, "mcp:read", auth["id"], issuer):
+        for value in (
+            f"MCP server {server_id}",
+            "Authorization servers (1)",
+            "mcp:read",
+            auth["id"],
+            sdk_issuer,
+        ):
             assert value in shown
+        table = cli.ok("mcp-servers", "list", "--search", f'metadata.displayName eq "{name}"').stdout
+        assert "AUTH SERVERS" in table and server_id in table
 
         # The discovered authorization servers are readable through auth-servers, by the MCP server's id.
         listed = cli.ok("auth-servers", "list", server_id).stdout
-        assert "Authorization servers (1)" in listed and "ACTIVE" in listed and issuer in listed
-        assert cli.json("auth-servers", "get", server_id, auth["id"])["issuer"] == issuer
+        assert "Authorization servers (1)" in listed and "ACTIVE" in listed and sdk_issuer in listed
+        assert cli.json("auth-servers", "get", server_id, auth["id"])["issuer"] == sdk_issuer
 
         refreshed = cli.json("mcp-servers", "refresh", server_id)
         assert refreshed["detectedMetadata"]["lastRefreshedAt"] is not None
-        assert cli.json("mcp-servers", "update", server_id, "--description", "forecasts")["metadata"] == {
-            "displayName": "Weather",
-            "description": "forecasts",
-        }
-        assert cli.json("mcp-servers", "activate", server_id)["status"] == "ACTIVE"
-        table = cli.ok("mcp-servers", "list", "--search", 'metadata.displayName eq "Weather"', "--all").stdout
-        assert server_id in table and "ACTIVE" in table
-
-        fails(cli("mcp-servers", "delete", server_id), 5, "error E0000038: ")
-        assert "INACTIVE" in cli.ok("mcp-servers", "deactivate", server_id).stdout
-        assert cli.ok("mcp-servers", "delete", server_id).stderr.strip() == f"deleted MCP server {server_id}"
-        fails(cli("mcp-servers", "get", server_id), 4, f"Resource not found: {server_id} (McpServer)")
 
 
 def test_a_failed_discovery_is_a_validation_error_with_its_cause(cli: Cli) -> None:
@@ -56,3 +53,65 @@ def test_a_failed_discovery_is_a_validation_error_with_its_cause(cli: Cli) -> No
         6,
         "error E0000001: Api validation failed: resourceUrl: resourceUrl: ",
     )
+
+
+def test_tools_are_discovered_listed_and_their_changes_recorded(cli: Cli, upstream: Upstream) -> None:
+    server, settings_id, tools = discovered_mcp_server(cli, upstream)
+    server_id = server["id"]
+
+    table = cli.ok("mcp-servers", "capabilities", server_id).stdout
+    assert "Capabilities (2)" in table
+    for value in ("echo", "Echo text back.", "add", "Adder", "PRESENT"):
+        assert value in table
+    listed = cli.json("mcp-servers", "capabilities", server_id)["data"]
+    assert sorted(item["name"] for item in listed) == ["add", "echo"]
+    fingerprints = {item["name"]: item["fingerprint"] for item in listed}
+
+    (run,) = cli.json("mcp-servers", "discoveries", server_id)["data"]
+    assert (run["status"], run["credential"]["clientAuthSettingsId"], run["toolCount"]) == (
+        "COMPLETED",
+        settings_id,
+        2,
+    )
+    runs = cli.ok("mcp-servers", "discoveries", server_id).stdout
+    assert "Discoveries (1)" in runs and settings_id in runs and "COMPLETED" in runs
+
+    # A changed description and a tool gone: the next discovery records both, and the table shows them.
+    tools.tools = [tool("echo", "Echo text back, twice.", inputSchema=TOOLS[0]["inputSchema"])]
+    again = cli.ok("mcp-servers", "discover", server_id, "--client-auth-settings", settings_id)
+    assert "COMPLETED" in again.stdout and again.stderr == ""
+    after = {item["name"]: item for item in cli.json("mcp-servers", "capabilities", server_id)["data"]}
+    assert after["echo"]["description"] == "Echo text back, twice."
+    assert after["echo"]["fingerprint"] != fingerprints["echo"]
+    assert after["add"]["status"] == "REMOVED"
+    assert "REMOVED" in cli.ok("mcp-servers", "capabilities", server_id).stdout
+    (run,) = cli.json("mcp-servers", "discoveries", server_id)["data"]  # still one entry per credential
+    assert run["toolCount"] == 1
+
+
+def test_a_discovery_whose_token_is_refused_is_recorded_failed(cli: Cli, upstream: Upstream) -> None:
+    server, settings_id, _ = discovered_mcp_server(cli, upstream)
+    cli.ok("client-auth-settings", "update", settings_id, "--rotate-secret", input="wrong\n")
+
+    refused = cli(
+        "mcp-servers", "discover", server["id"], "--client-auth-settings", settings_id
+    )  # the token endpoint says invalid_client
+    assert refused.exit_code != 0 and refused.stdout == "", (refused.exit_code, refused.stdout)
+    (run,) = cli.json("mcp-servers", "discoveries", server["id"])["data"]
+    assert run["status"] == "FAILED" and run["errorMessage"]
+    assert "FAILED" in cli.ok("mcp-servers", "discoveries", server["id"]).stdout
+    fails(
+        cli("mcp-servers", "discover", server["id"], "--client-auth-settings", f"rsc{secrets.token_hex(8)}"),
+        4,
+        "error E0000007: ",
+    )
+
+
+def test_a_hostile_tool_description_reaches_no_terminal_raw(cli: Cli, upstream: Upstream) -> None:
+    hostile = [tool("evil", f"looks fine {TERMINAL_ATTACK}", title=f"T{TERMINAL_ATTACK}")]
+    server, _, _ = discovered_mcp_server(cli, upstream, tools=hostile)
+    table = cli.ok("mcp-servers", "capabilities", server["id"]).stdout
+    assert_no_raw_controls(table)
+    assert "evil" in table and "looks fine" in table
+    document = cli.ok("mcp-servers", "capabilities", server["id"], "--json").stdout_bytes
+    assert b"\xc2\x9b" not in document and b"\x1b" not in document

@@ -6,14 +6,26 @@ The value of the authentication header is a secret: read from a hidden prompt, s
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Any
 
 import typer
 from rich.console import RenderableType
 
 from .client import EVENT_HOOKS, json_of
-from .commands import Values, argument, delete_command, lifecycle_commands, segment, show_command
-from .options import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect, read_secret, usage
+from .commands import (
+    CONNECTION,
+    JSON,
+    Values,
+    argument,
+    command,
+    delete_command,
+    lifecycle_commands,
+    option,
+    segment,
+    show_command,
+)
+from .options import connect, read_secret, usage
 from .output import Column, detail, listing, show
 
 __all__ = ["event_hooks"]
@@ -22,7 +34,6 @@ event_hooks = typer.Typer(no_args_is_help=True, help="Event hooks (System Log ev
 
 AUTH_VALUE = "auth header value"
 HOOK_ID = "The event hook's id (who…)."
-HookId = Annotated[str, typer.Argument(help=HOOK_ID, show_default=False)]
 EventTypes = Annotated[
     list[str] | None,
     typer.Option("--event-type", help="An event type to deliver (repeatable).", show_default=False),
@@ -93,63 +104,59 @@ show_command(event_hooks, "list", "List event hooks.", (), lambda _: EVENT_HOOKS
 show_command(event_hooks, "get", "Show an event hook and its delivery health.", [_HOOK], _path_of, view_hook)
 
 
-@event_hooks.command("create")
-def create_hook(
-    name: Annotated[str, typer.Option("--name", help="A name for the hook.", show_default=False)],
-    uri: Annotated[str, typer.Option("--uri", help="Where events are POSTed (https).", show_default=False)],
-    event_types: EventTypes = None,
-    description: Annotated[str | None, typer.Option(help="Description.", show_default=False)] = None,
-    headers: Headers = None,
-    auth_header: AuthHeader = None,
-    auth_value_file: AuthValueFile = None,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Create an event hook (ACTIVE, UNVERIFIED: run `verify` next)."""
+def _text(name: str, flag: str, help_text: str, *, required: bool = False) -> inspect.Parameter:
+    if required:
+        return option(name, Annotated[str, typer.Option(flag, help=help_text, show_default=False)])
+    return option(name, Annotated[str | None, typer.Option(flag, help=help_text, show_default=False)], None)
+
+
+_EVENT_TYPES = option("event_types", EventTypes, None)
+# The extra headers, and the auth header whose value is a secret: the same for create and update.
+_HEADERS = (
+    option("headers", Headers, None),
+    option("auth_header", AuthHeader, None),
+    option("auth_value_file", AuthValueFile, None),
+)
+
+
+def _create(values: Values) -> None:
+    event_types = values["event_types"]
+    auth_header, auth_value_file = values["auth_header"], values["auth_value_file"]
     if not event_types:
         raise usage("give at least one --event-type (e.g. resource_servers.mcp_server.register)")
     if auth_value_file is not None and auth_header is None:
         raise usage("--auth-value-file needs --auth-header (the header's name)")
-    config: dict[str, Any] = {"uri": uri, "headers": _headers(headers or []), "method": "POST"}
-    with connect(url, token) as client:
+    config: dict[str, Any] = {
+        "uri": values["uri"],
+        "headers": _headers(values["headers"] or []),
+        "method": "POST",
+    }
+    with connect(values["url"], values["token"]) as client:
         if auth_header is not None:
             secret = read_secret(auth_value_file, AUTH_VALUE)
             config["authScheme"] = {"type": "HEADER", "key": auth_header, "value": secret}
         body = {
-            "name": name,
-            "description": description,
+            "name": values["name"],
+            "description": values["description"],
             "events": {"type": "EVENT_TYPE", "items": event_types},
             "channel": {"type": "HTTP", "version": "1.0.0", "config": config},
         }
-        show(client.post(EVENT_HOOKS, body), as_json, view_hook)
+        show(client.post(EVENT_HOOKS, body), values["as_json"], view_hook)
 
 
-@event_hooks.command("update")
-def update_hook(
-    hook_id: HookId,
-    name: Annotated[str | None, typer.Option("--name", help="New name.", show_default=False)] = None,
-    uri: Annotated[str | None, typer.Option("--uri", help="New URI.", show_default=False)] = None,
-    event_types: EventTypes = None,
-    description: Annotated[str | None, typer.Option(help="New description.", show_default=False)] = None,
-    headers: Headers = None,
-    auth_header: AuthHeader = None,
-    auth_value_file: AuthValueFile = None,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Change an event hook; lists given here (--event-type, --header) replace the stored ones."""
-    given = (name, uri, event_types, description, headers, auth_header, auth_value_file)
-    if all(value is None for value in given):
+def _update(values: Values) -> None:
+    changes = ("name", "uri", "event_types", "description", "headers", "auth_header", "auth_value_file")
+    if all(values[change] is None for change in changes):
         raise usage("nothing to update: give at least one option (see --help)")
-    with connect(url, token) as client:
-        hook = json_of(client.get(_path(hook_id)))
+    name, description, event_types = values["name"], values["description"], values["event_types"]
+    auth_header, auth_value_file = values["auth_header"], values["auth_value_file"]
+    with connect(values["url"], values["token"]) as client:
+        hook = json_of(client.get(_path_of(values)))
         config = hook["channel"]["config"]
-        if uri is not None:
-            config["uri"] = uri
-        if headers is not None:
-            config["headers"] = _headers(headers)
+        if values["uri"] is not None:
+            config["uri"] = values["uri"]
+        if values["headers"] is not None:
+            config["headers"] = _headers(values["headers"])
         if auth_header is not None or auth_value_file is not None:
             key = auth_header or (config.get("authScheme") or {}).get("key")
             if key is None:
@@ -169,7 +176,40 @@ def update_hook(
             # Without a value the server keeps the stored secret.
             "channel": {"type": "HTTP", "version": hook["channel"]["version"], "config": config},
         }
-        show(client.put(_path(hook_id), body), as_json, view_hook)
+        show(client.put(_path_of(values), body), values["as_json"], view_hook)
+
+
+command(
+    event_hooks,
+    "create",
+    "Create an event hook (ACTIVE, UNVERIFIED: run `verify` next).",
+    [
+        _text("name", "--name", "A name for the hook.", required=True),
+        _text("uri", "--uri", "Where events are POSTed (https).", required=True),
+        _EVENT_TYPES,
+        _text("description", "--description", "Description."),
+        *_HEADERS,
+        JSON,
+        *CONNECTION,
+    ],
+    _create,
+)
+command(
+    event_hooks,
+    "update",
+    "Change an event hook; lists given here (--event-type, --header) replace the stored ones.",
+    [
+        _HOOK,
+        _text("name", "--name", "New name."),
+        _text("uri", "--uri", "New URI."),
+        _EVENT_TYPES,
+        _text("description", "--description", "New description."),
+        *_HEADERS,
+        JSON,
+        *CONNECTION,
+    ],
+    _update,
+)
 
 
 delete_command(

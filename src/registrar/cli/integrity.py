@@ -6,13 +6,15 @@ Maintenance commands: they work on the database directly (``REGISTRAR_DATABASE_U
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from registrar.config import Settings
 from registrar.errors import RegistrarError
@@ -25,12 +27,12 @@ from registrar.integrity.signing import key_id_of
 from registrar.integrity.verify import Finding, verification_keys, verify_derived, verify_log
 from registrar.jobs.tlog_checkpoints import checkpoint_tree
 from registrar.params import ascii_int
-from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
 from registrar.store.schema import log_events
 from registrar.syslog.timeparse import parse_timestamp
 from registrar.tlog import CheckpointRefused
 
+from .database import database
 from .options import TokenOption
 from .verify_remote import run_remote
 
@@ -41,19 +43,7 @@ err = Console(stderr=True)
 out = Console(soft_wrap=True)
 
 
-def _engine(settings: Settings) -> Engine:
-    # Maintenance (verify, purge, export) takes as long as the log is big: no statement timeout.
-    engine = create_database_engine(
-        settings.database_url,
-        sqlite_synchronous=settings.sqlite_synchronous,
-        wait_seconds=settings.db_wait_seconds,
-        statement_timeout=None,
-    )
-    migrate(engine)
-    return engine
-
-
-def _since_seq(engine: Engine, since: str | None) -> int | None:
+def _since_seq(conn: Connection, since: str | None) -> int | None:
     if since is None:
         return None
     if (seq := ascii_int(since)) is not None:
@@ -62,12 +52,9 @@ def _since_seq(engine: Engine, since: str | None) -> int | None:
     if moment is None:
         err.print(f"[red]error:[/] --since must be a sequence number or an ISO 8601 timestamp, not {since!r}")
         raise typer.Exit(2)
-    with engine.connect() as conn:
-        seq = conn.execute(
-            select(func.min(log_events.c.seq)).where(
-                log_events.c.published_ms >= int(moment.timestamp() * 1000)
-            )
-        ).scalar()
+    seq = conn.execute(
+        select(func.min(log_events.c.seq)).where(log_events.c.published_ms >= int(moment.timestamp() * 1000))
+    ).scalar()
     return int(seq) if seq is not None else None
 
 
@@ -125,10 +112,9 @@ def verify(
         )
         return
     settings = Settings.from_env()
-    engine = _engine(settings)
     public = key or _local_public_key(settings)
-    start = _since_seq(engine, since)
-    with engine.connect() as conn:
+    with database(settings, maintenance=True) as engine, engine.connect() as conn:
+        start = _since_seq(conn, since)
         total = conn.execute(
             select(func.count()).select_from(log_events).where(log_events.c.seq >= (start or 0))
         ).scalar_one()
@@ -144,7 +130,6 @@ def verify(
         )
         mismatches = reconcile_state(conn) if reconcile else []
         keys = verification_keys(conn, public)
-    engine.dispose()
     trust = f"trusting key {key_id_of(public) or repr(public)}" if public else "no trusted key (pass --key)"
     out.print(f"signing keys ({trust}):", highlight=False)
     for published in reversed(keys):
@@ -171,27 +156,25 @@ def _local_public_key(settings: Settings) -> str | None:
     return signer_for(settings).public_key_b64()
 
 
-def _refused(error: SigningKeyRefused) -> typer.Exit:
-    err.print(f"[red]error:[/] {error}", highlight=False)
-    return typer.Exit(1)
+@contextmanager
+def _signing() -> Iterator[tuple[Settings, Engine, str]]:
+    """The settings, the database and its org for a command that signs; a refusal to sign ends it (exit 1)."""
+    settings = Settings.from_env()
+    try:
+        with database(settings, maintenance=True) as engine:
+            with engine.connect() as conn:
+                org = org_id(conn)
+            yield settings, engine, org
+    except (SigningKeyRefused, CheckpointRefused) as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 def checkpoint() -> None:
     """Sign a checkpoint of the log's head now, and of its Merkle tree (a C2SP signed note, witnessed)."""
-    settings = Settings.from_env()
-    engine = _engine(settings)
-    with engine.connect() as conn:
-        org = org_id(conn)
-    try:
+    with _signing() as (settings, engine, org):
         made = checkpoint_now(engine, settings, org)
         tree = checkpoint_tree(engine, settings, org)
-    except SigningKeyRefused as error:
-        raise _refused(error) from None
-    except CheckpointRefused as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
     if made is not None:
         out.print(made.payload, highlight=False, markup=False)
     if tree is not None:
@@ -200,16 +183,8 @@ def checkpoint() -> None:
 
 def purge() -> None:
     """Delete events older than the retention period (keeping the log verifiable)."""
-    settings = Settings.from_env()
-    engine = _engine(settings)
-    with engine.connect() as conn:
-        org = org_id(conn)
-    try:
+    with _signing() as (settings, engine, org):
         removed = purge_now(engine, settings, org)
-    except SigningKeyRefused as error:
-        raise _refused(error) from None
-    finally:
-        engine.dispose()
     err.print(f"purged {removed} event(s)")
 
 
@@ -219,10 +194,8 @@ retention = typer.Typer(no_args_is_help=True, help="How long events are kept.")
 @retention.command("show")
 def retention_show() -> None:
     """Print the retention period and whether it is locked."""
-    engine = _engine(Settings.from_env())
-    with engine.connect() as conn:
+    with database(maintenance=True) as engine, engine.connect() as conn:
         policy = get_policy(conn)
-    engine.dispose()
     out.print(f"{policy.days} days" + (" (locked: can only grow)" if policy.locked else ""))
 
 
@@ -232,15 +205,12 @@ def retention_set(
     lock: Annotated[bool, typer.Option(help="Lock the period: from now on it can only grow.")] = False,
 ) -> None:
     """Change the retention period (refused if it is locked and the new period is shorter)."""
-    engine = _engine(Settings.from_env())
     try:
-        with engine.begin() as conn:
+        with database(maintenance=True) as engine, engine.begin() as conn:
             policy = set_policy(conn, days, lock=lock)
     except RegistrarError as error:
         err.print(f"[red]error {error.code}:[/] {error.reason}")
         raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
     out.print(f"{policy.days} days" + (" (locked: can only grow)" if policy.locked else ""))
 
 

@@ -22,7 +22,8 @@ from registrar.config import Settings
 from registrar.ids import format_timestamp
 from registrar.integrity.keys import from_ms, published_keys
 from registrar.integrity.service import KeyRotationRefused, rotate_signing_key
-from registrar.store.database import create_database_engine, migrate
+
+from .database import database
 
 __all__ = ["keys"]
 
@@ -43,15 +44,12 @@ def rotate(
 ) -> None:
     """Retire the signing key and make a new one; old public keys stay published with their periods."""
     settings = Settings.from_env()
-    engine = create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        migrate(engine)
-        rotation = rotate_signing_key(engine, settings, hand_over=_print_seed if print_seed else None)
+        with database(settings) as engine:
+            rotation = rotate_signing_key(engine, settings, hand_over=_print_seed if print_seed else None)
     except KeyRotationRefused as refused:
         err.print(f"[red]error:[/] {refused}", highlight=False)
         raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
     retired = rotation.retired
     if rotation.resumed:
         err.print(
@@ -83,14 +81,8 @@ def _print_seed(seed: bytes) -> None:
 @keys.command("list")
 def list_keys() -> None:
     """The published signing keys, current first, with their validity periods."""
-    settings = Settings.from_env()
-    engine = create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    try:
-        migrate(engine)
-        with engine.connect() as conn:
-            published = published_keys(conn)
-    finally:
-        engine.dispose()
+    with database() as engine, engine.connect() as conn:
+        published = published_keys(conn)
     table = Table("key id", "algorithm", "valid", "public key")
     for key in reversed(published):
         table.add_row(key.key_id, key.algorithm, key.period(), key.public_key)

@@ -17,15 +17,22 @@ __all__ = ["KINDS", "AuthServerCommands", "Registration", "ServerKind", "kind_of
 
 @dataclass(frozen=True, slots=True)
 class Registration:
-    """How a server of the kind is added: ``register --resource-url`` or ``create``, and its options."""
+    """How a server of the kind is added, and the options that takes.
 
-    command: str
+    With a resource URL: ``register --resource-url URL``; without (virtual MCP servers): ``create``.
+    """
+
     doc: str
-    name_help: str
-    name_required: bool
-    resource_url_help: str | None = None  # None: the kind has no resource URL (virtual MCP servers)
+    resource_url_help: str | None
+    name_help: str = "Display name."
+    name_required: bool = True  # else the server names it when no name is given
     activate: bool = False  # --activate: stored ACTIVE right away (?activate=true)
     capabilities: bool = False  # --capability MCP_SERVER_ID:TOOL_NAME, repeatable
+
+    @property
+    def command(self) -> str:
+        """``register`` or ``create``."""
+        return "create" if self.resource_url_help is None else "register"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +50,14 @@ class ServerKind:
 
     command: str  # the group's name, and the last segment of its collection path
     prefix: str  # of its ids
-    noun: str  # "API server"
-    article: str  # "an"
+    one: str  # the noun with its article: "an API server"
     help: str
-    columns: tuple[Column, ...]
     registration: Registration
     get_doc: str
     delete_doc: str
-    auth_servers: AuthServerCommands
+    auth_servers: AuthServerCommands = AuthServerCommands()
+    resource_url: bool = True  # a column of the list
+    discovered: bool = False  # the list counts the authorization servers found for each
     discovers_tools: bool = False  # MCP: refresh, discover, discoveries, capabilities
 
     @property
@@ -59,40 +66,36 @@ class ServerKind:
         return f"{RESOURCE_SERVERS}/{self.command}"
 
     @property
+    def noun(self) -> str:
+        """``API server``."""
+        return self.one.split(" ", 1)[1]
+
+    @property
     def title(self) -> str:
         """The noun at the start of a title: ``Virtual MCP server``."""
         return self.noun[:1].upper() + self.noun[1:]
 
     @property
-    def one(self) -> str:
-        """The noun with its article: ``an API server``."""
-        return f"{self.article} {self.noun}"
+    def columns(self) -> tuple[Column, ...]:
+        """The columns of the list table."""
+        url = (Column("RESOURCE URL", "resourceUrl"),) if self.resource_url else ()
+        count = (Column("AUTH SERVERS", "authorizationServerCount", no_wrap=True),) if self.discovered else ()
+        return (*_LEAD, *url, *count)
 
 
-def _columns(*extra: Column, resource_url: bool = True) -> tuple[Column, ...]:
-    lead = (
-        Column("ID", "id", no_wrap=True),
-        Column("STATUS", "status", no_wrap=True),
-        Column("NAME", "metadata.displayName"),
-    )
-    return (*lead, *((Column("RESOURCE URL", "resourceUrl"),) if resource_url else ()), *extra)
-
-
-_AUTH_SERVER_COUNT = Column("AUTH SERVERS", "authorizationServerCount", no_wrap=True)
-
+_LEAD = (
+    Column("ID", "id", no_wrap=True),
+    Column("STATUS", "status", no_wrap=True),
+    Column("NAME", "metadata.displayName"),
+)
 API = ServerKind(
-    command="api-servers",
-    prefix="aps",
-    noun="API server",
-    article="an",
-    help="API servers (resource servers agents call).",
-    columns=_columns(),
-    registration=Registration(
-        command="register",
-        doc="Register an API server (INACTIVE unless --activate).",
-        name_help="Display name.",
-        name_required=True,
-        resource_url_help="The server's URL (cannot change later).",
+    "api-servers",
+    "aps",
+    "an API server",
+    "API servers (resource servers agents call).",
+    Registration(
+        "Register an API server (INACTIVE unless --activate).",
+        "The server's URL (cannot change later).",
         activate=True,
     ),
     get_doc="Show an API server.",
@@ -100,19 +103,15 @@ API = ServerKind(
     auth_servers=AuthServerCommands(manage=frozenset({"add", "update", "remove"})),
 )
 MCP = ServerKind(
-    command="mcp-servers",
-    prefix="mcp",
-    noun="MCP server",
-    article="an",
-    help="MCP servers (their authorization servers are discovered).",
-    columns=_columns(_AUTH_SERVER_COUNT),
-    registration=Registration(
-        command="register",
-        doc="Register an MCP server: the server discovers its authorization servers, then stores it "
-        "INACTIVE.",
+    "mcp-servers",
+    "mcp",
+    "an MCP server",
+    "MCP servers (their authorization servers are discovered).",
+    Registration(
+        "Register an MCP server: the server discovers its authorization servers, then stores it INACTIVE.",
+        "The MCP endpoint (cannot change later).",
         name_help="Display name (default: what the server calls itself).",
         name_required=False,
-        resource_url_help="The MCP endpoint (cannot change later).",
     ),
     get_doc="Show an MCP server and its discovered authorization servers.",
     delete_doc="Delete an MCP server that is not ACTIVE, with its authorization servers.",
@@ -120,44 +119,38 @@ MCP = ServerKind(
         refused="an MCP server's authorization servers are discovered, not edited: "
         "run `registrar mcp-servers refresh {id}`"
     ),
+    discovered=True,
     discovers_tools=True,
 )
 A2A = ServerKind(
-    command="a2a-servers",
-    prefix="a2a",
-    noun="A2A server",
-    article="an",
-    help="A2A servers (agents; their authorization servers are read from the agent card).",
-    columns=_columns(_AUTH_SERVER_COUNT),
-    registration=Registration(
-        command="register",
-        doc="Register an A2A server: the server reads its agent card and links the authorization servers "
-        "it names, then stores it INACTIVE.",
-        name_help="Display name.",
-        name_required=True,
-        resource_url_help="The agent's URL, where its agent card is served (cannot change later).",
+    "a2a-servers",
+    "a2a",
+    "an A2A server",
+    "A2A servers (agents; their authorization servers are read from the agent card).",
+    Registration(
+        "Register an A2A server: the server reads its agent card and links the authorization servers it "
+        "names, then stores it INACTIVE.",
+        "The agent's URL, where its agent card is served (cannot change later).",
     ),
     get_doc="Show an A2A server, what its agent card says, and its authorization servers.",
     delete_doc="Delete an A2A server that is not ACTIVE, with its authorization servers.",
     auth_servers=AuthServerCommands(manage=frozenset({"add", "remove"}), entered=False),
+    discovered=True,
 )
 VIRTUAL_MCP = ServerKind(
-    command="virtual-mcp-servers",
-    prefix="vms",
-    noun="virtual MCP server",
-    article="a",
-    help="Virtual MCP servers (a named set of tools of registered MCP servers).",
-    columns=_columns(resource_url=False),
-    registration=Registration(
-        command="create",
-        doc="Create a virtual MCP server from tools of registered MCP servers (INACTIVE).",
-        name_help="Display name.",
-        name_required=True,
+    "virtual-mcp-servers",
+    "vms",
+    "a virtual MCP server",
+    "Virtual MCP servers (a named set of tools of registered MCP servers).",
+    Registration(
+        "Create a virtual MCP server from tools of registered MCP servers (INACTIVE).",
+        None,
         capabilities=True,
     ),
     get_doc="Show a virtual MCP server, its capabilities and its authorization servers.",
     delete_doc="Delete a virtual MCP server that is not ACTIVE, with its capabilities.",
     auth_servers=AuthServerCommands(manage=frozenset({"add", "remove"})),
+    resource_url=False,
 )
 
 KINDS = (API, MCP, A2A, VIRTUAL_MCP)

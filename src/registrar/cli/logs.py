@@ -25,30 +25,17 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from sqlalchemy import Engine
 
-from registrar.config import Settings
 from registrar.errors import RegistrarError
 from registrar.exports import ExportFormat, count_events, export_log, export_tiles
-from registrar.store.database import create_database_engine, migrate
 from registrar.syslog.query import MAX_LIMIT, LogQuery, parse_query
+
+from .database import database
 
 __all__ = ["logs"]
 
 logs = typer.Typer(no_args_is_help=True, help="The System Log.")
 err = Console(stderr=True, soft_wrap=True)
-
-
-def _engine(settings: Settings) -> Engine:
-    # Maintenance (verify, purge, export) takes as long as the log is big: no statement timeout.
-    engine = create_database_engine(
-        settings.database_url,
-        sqlite_synchronous=settings.sqlite_synchronous,
-        wait_seconds=settings.db_wait_seconds,
-        statement_timeout=None,
-    )
-    migrate(engine)
-    return engine
 
 
 def _fail(error: RegistrarError) -> typer.Exit:
@@ -86,10 +73,10 @@ def _sink(output: str) -> Iterator[IO[bytes]]:
 
 
 @contextlib.contextmanager
-def _progress(total: int | None) -> Iterator[Callable[[int], None]]:
+def _progress(total: int | None, unit: str = "events") -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr (a bar with a total when it was cheap to count, a counter otherwise)."""
     columns = [SpinnerColumn(), TextColumn("exporting"), BarColumn()]
-    columns += [MofNCompleteColumn()] if total is not None else [TextColumn("{task.completed} events")]
+    columns += [MofNCompleteColumn()] if total is not None else [TextColumn(f"{{task.completed}} {unit}")]
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as progress:
         task = progress.add_task("export", total=total)
         yield lambda count: progress.advance(task, count)
@@ -125,15 +112,13 @@ def export(
         _export_tiles(output, query_given=any(v is not None for v in (since, until, filter_, q)))
         return
     query = _query(since, until, filter_, q)
-    engine = _engine(Settings.from_env())
     try:
-        total = count_events(engine, query)
-        with _sink(output) as sink, _progress(total) as advance:
-            written = export_log(engine, query, export_format, sink, on_page=advance)
+        with database(maintenance=True) as engine:
+            total = count_events(engine, query)
+            with _sink(output) as sink, _progress(total) as advance:
+                written = export_log(engine, query, export_format, sink, on_page=advance)
     except RegistrarError as error:
         raise _fail(error) from None
-    finally:
-        engine.dispose()
     where = "stdout" if output == "-" else output
     err.print(f"exported {written} events ({export_format.value}) to {where}", highlight=False)
 
@@ -147,22 +132,11 @@ def _export_tiles(output: str, *, query_given: bool) -> None:
             highlight=False,
         )
         raise typer.Exit(2)
-    engine = _engine(Settings.from_env())
-    columns = [
-        SpinnerColumn(),
-        TextColumn("exporting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    ]
     try:
-        with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task("export", total=None)
-            written = export_tiles(engine, Path(output), on_bundle=lambda n: progress.advance(task, n))
+        with database(maintenance=True) as engine, _progress(None, unit="entry bundles") as advance:
+            written = export_tiles(engine, Path(output), on_bundle=advance)
     except RegistrarError as error:
         raise _fail(error) from None
-    finally:
-        engine.dispose()
     pruned = f", {written.pruned} pruned" if written.pruned else ""
     err.print(
         f"exported the tree of {written.size} events ({written.tiles} hash tiles, {written.bundles} entry "

@@ -12,9 +12,9 @@ import typer
 
 from registrar.config import Settings
 from registrar.datadir import InsecureKeyFile
-from registrar.store.database import create_database_engine, migrate
 
 from . import integrity, registry
+from .database import database
 from .keys import keys
 from .logs import logs
 from .tokens import tokens
@@ -25,7 +25,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="Registrar: audited registry of API and MCP servers.",
+    help="Registrar: audited registry of API, MCP, A2A and virtual MCP servers.",
     epilog=registry.EXIT_CODES_HELP,
     # A traceback with local variables would print settings, keys and tokens to the terminal.
     pretty_exceptions_show_locals=False,
@@ -36,12 +36,6 @@ app.add_typer(keys, name="keys")
 app.add_typer(logs, name="logs")
 registry.register(app, logs)
 app.add_typer(users, name="users")
-
-
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    engine = create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    migrate(engine)
-    return engine
 
 
 @app.command()
@@ -58,7 +52,8 @@ def serve(
 @app.command()
 def migrate_db() -> None:
     """Apply database migrations and exit."""
-    _engine(Settings.from_env()).dispose()
+    with database():  # opening it migrates it
+        pass
     typer.echo("database is up to date", err=True)
 
 

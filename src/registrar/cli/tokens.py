@@ -18,13 +18,10 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from sqlalchemy import Engine
 
-from registrar.config import Settings
 from registrar.context import job_context
 from registrar.events.catalog import API_TOKEN_CREATE, API_TOKEN_REVOKE, Target, token_target, user_target
 from registrar.ids import format_timestamp, new_request_id, utcnow
-from registrar.store.database import create_database_engine, migrate
 from registrar.store.tokens import (
     ALL_SCOPES,
     TokenRecord,
@@ -38,6 +35,7 @@ from registrar.store.uow import unit_of_work
 from registrar.syslog.timeparse import parse_timestamp
 
 from .client import ExitCode
+from .database import database
 from .output import Column, listing, out_console, print_document
 
 __all__ = ["parse_expiry", "tokens"]
@@ -85,13 +83,6 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
-
-
-def _engine() -> Engine:
-    settings = Settings.from_env()
-    engine = create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    migrate(engine)
-    return engine
 
 
 def _ms(moment: datetime) -> int:
@@ -181,18 +172,14 @@ def tokens_create(
             raise _fail(
                 f"--expires must be a duration (30d, 12h, 90m) or a future ISO 8601 time, not {expires!r}"
             )
-    engine = _engine()
-    try:
-        with unit_of_work(engine, job_context(new_request_id())) as uow:
-            owner = ensure_user(uow.conn, user, display_name)
-            token, secret = create_token(
-                uow.conn, owner, name, scopes, expires_ms=None if expires_at is None else _ms(expires_at)
-            )
-            record = get_token(uow.conn, token.id)
-            assert record is not None  # just inserted, same transaction
-            uow.record(API_TOKEN_CREATE, _targets(record), debug=_operator("create"))
-    finally:
-        engine.dispose()
+    with database() as engine, unit_of_work(engine, job_context(new_request_id())) as uow:
+        owner = ensure_user(uow.conn, user, display_name)
+        token, secret = create_token(
+            uow.conn, owner, name, scopes, expires_ms=None if expires_at is None else _ms(expires_at)
+        )
+        record = get_token(uow.conn, token.id)
+        assert record is not None  # just inserted, same transaction
+        uow.record(API_TOKEN_CREATE, _targets(record), debug=_operator("create"))
     until = f", expires {_timestamp(record.expires_ms)}" if record.expires_ms is not None else ""
     typer.echo(
         f"created token {token.id} for {owner.email} with scopes: {' '.join(sorted(token.scopes))}{until}",
@@ -208,12 +195,8 @@ def tokens_list(
     ] = False,
 ) -> None:
     """List every token (revoked and expired ones too) with its user, scopes, last use and expiry."""
-    engine = _engine()
-    try:
-        with engine.connect() as conn:
-            records = list_tokens(conn)
-    finally:
-        engine.dispose()
+    with database() as engine, engine.connect() as conn:
+        records = list_tokens(conn)
     now_ms = _ms(utcnow())
     documents = [_document(record, now_ms) for record in records]
     if as_json:
@@ -227,17 +210,13 @@ def tokens_revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id (00T…).", show_default=False)],
 ) -> None:
     """Revoke a token: it is refused (401) from the next request on, by every replica."""
-    engine = _engine()
-    try:
-        with unit_of_work(engine, job_context(new_request_id())) as uow:
-            record = get_token(uow.conn, token_id)
-            if record is None:
-                raise _fail(f"no token {token_id!r}", ExitCode.NOT_FOUND)
-            revoked = revoke_token(uow.conn, token_id)
-            if revoked:
-                uow.record(API_TOKEN_REVOKE, _targets(record), debug=_operator("revoke"))
-    finally:
-        engine.dispose()
+    with database() as engine, unit_of_work(engine, job_context(new_request_id())) as uow:
+        record = get_token(uow.conn, token_id)
+        if record is None:
+            raise _fail(f"no token {token_id!r}", ExitCode.NOT_FOUND)
+        revoked = revoke_token(uow.conn, token_id)
+        if revoked:
+            uow.record(API_TOKEN_REVOKE, _targets(record), debug=_operator("revoke"))
     if not revoked:
         typer.echo(f"token {record.id} ({record.name}) was already revoked", err=True)
         return

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from registrar.config import Settings
 from registrar.console import end_user_sessions, password_problem, set_password
-from registrar.store.database import create_database_engine, migrate
+
+from .database import database
 
 __all__ = ["users"]
 
@@ -40,14 +40,8 @@ def users_set_password(
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
-    settings = Settings.from_env()
-    engine = create_database_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    try:
-        migrate(engine)
-        with engine.begin() as conn:
-            owner = set_password(conn, user, password, display_name)
-            ended = end_user_sessions(conn, owner.id)
-    finally:
-        engine.dispose()
+    with database() as engine, engine.begin() as conn:
+        owner = set_password(conn, user, password, display_name)
+        ended = end_user_sessions(conn, owner.id)
     suffix = f"; {ended} console session(s) ended" if ended else ""
     typer.echo(f"password set for {owner.email} ({owner.id}){suffix}", err=True)
