@@ -5,8 +5,8 @@ Run: ``.venv/bin/python bench/bench_enrichment.py [--iterations N] [--writes N]`
 Enrichment = ``registrar.context.context_from_request`` on an ASGI scope: forwarding-header walk, user
 agent, geography (every hop), zone, anonymizer list, ASN. "warm" repeats one client (caches hit, as for
 a busy caller); "cold" gives every request a new public address (geography and ASN caches miss). The
-audited write is ``services.api_servers.register`` on a temporary SQLite database (WAL, synchronous
-NORMAL): resource row + LogEvent, one transaction.
+audited write is ``services.resource_servers.servers("api").register`` on a temporary SQLite database
+(WAL, synchronous NORMAL): resource row + LogEvent, one transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import orjson
 from registrar.api import create_app
 from registrar.config import Settings
 from registrar.context import Enricher, context_from_request
-from registrar.services import api_servers
+from registrar.services.resource_servers import servers
 from registrar.store.tokens import ALL_SCOPES, create_token, ensure_user
 
 CHROME = (
@@ -159,7 +159,7 @@ def main() -> None:
             body = orjson.dumps(
                 {"resourceUrl": f"https://api{i}.example.com/", "metadata": {"displayName": "X"}}
             )
-            api_servers.register(deps, ctx, body)
+            servers("api").register(deps, ctx, body)
 
         rows.append(("audited write: api_servers.register (SQLite)", *_measure(register, args.writes)))
         deps.engine.dispose()

@@ -17,7 +17,7 @@ from okta.models.log_event import LogEvent
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
-from registrar.api.routes.mcp_servers import discovery_policy
+from registrar.api.routes.resource_servers import discovery_policy
 from registrar.config import Settings
 from registrar.discovery import MAX_BODY_BYTES, FetchPolicy
 from registrar.store.schema import resource_servers

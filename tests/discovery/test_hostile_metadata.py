@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
-from registrar.api.routes.mcp_servers import discovery_policy
+from registrar.api.routes.resource_servers import discovery_policy
 from registrar.config import Settings
 from registrar.events.builder import MAX_EVENT_BYTES
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from okta.models.log_event import LogEvent
 from starlette.testclient import TestClient
 
-from registrar.api.routes.mcp_servers import discovery_policy
+from registrar.api.routes.resource_servers import discovery_policy
 from registrar.config import Settings
 from registrar.context import SYSTEM_ACTOR, job_context
 from registrar.ids import new_request_id

@@ -17,7 +17,8 @@ from registrar.context import Actor, ClientInfo, RequestContext
 from registrar.domain.mcp import McpServer, ResourceMetadata
 from registrar.events import catalog as ev
 from registrar.ids import MCP_SERVER, new_id
-from registrar.services._mcp import STORED, now_ms
+from registrar.kinds import mcp
+from registrar.services._run import now_ms
 from registrar.store import repositories as repo
 from registrar.store.uow import unit_of_work
 
@@ -42,7 +43,7 @@ def legacy_mcp_server(engine: Engine, display_name: str) -> McpServer:
         last_updated_ms=now,
     )
     with engine.begin() as conn:
-        repo.insert_server(conn, STORED, server)
+        repo.insert_server(conn, mcp.KIND, server)
     return server
 
 

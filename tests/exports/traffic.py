@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from registrar.api.routes.mcp_servers import discovery_policy
+from registrar.api.routes.resource_servers import discovery_policy
 from registrar.config import Settings
 from registrar.context import job_context
 from registrar.ids import new_request_id

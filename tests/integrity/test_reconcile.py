@@ -44,8 +44,8 @@ def test_changes_made_behind_the_log_are_found(
         conn.execute(text("DELETE FROM resource_servers WHERE id = :i"), {"i": other["id"]})
         conn.execute(
             text(
-                "INSERT INTO resource_servers (id, kind, resource_url, display_name, status, detected_metadata, "
-                "created_ms, last_updated_ms) VALUES "
+                "INSERT INTO resource_servers (id, kind, resource_url, display_name, status, "
+                "detected_metadata, created_ms, last_updated_ms) VALUES "
                 "('apsSmuggled000000000', 'api', 'https://smuggled.example', 'S', 'ACTIVE', '{}', 0, 0)"
             )
         )

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, text
 from starlette.testclient import TestClient
 
 from registrar.context import Actor, ClientInfo, RequestContext
-from registrar.services import api_servers
+from registrar.services.resource_servers import servers
 from registrar.store.database import GENESIS_HASH, is_sqlite
 from registrar.store.schema import log_event_targets, log_events, log_head
 from registrar.store.tokens import ALL_SCOPES
@@ -116,7 +116,7 @@ def test_concurrent_writers_get_gap_free_sequences_and_an_intact_chain(app: Fast
 
     def write(i: int) -> None:
         body = orjson.dumps({"resourceUrl": f"https://c{i}.example", "metadata": {"displayName": f"C{i}"}})
-        api_servers.register(deps, _context(i), body, activate=i % 2 == 0)
+        servers("api").register(deps, _context(i), body, activate=i % 2 == 0)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(write, range(40)))

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event
 from starlette.testclient import TestClient
 
 from registrar.context import Actor, ClientInfo, RequestContext
-from registrar.services import api_servers
+from registrar.services.resource_servers import servers
 from registrar.store.tokens import ALL_SCOPES
 
 from ..conftest import stored_events
@@ -53,7 +53,7 @@ def test_polling_sees_every_event_exactly_once(
             body = orjson.dumps(
                 {"resourceUrl": f"https://w{writer}-{i}.example", "metadata": {"displayName": "W"}}
             )
-            api_servers.register(deps, _context(writer, i), body, activate=i % 3 == 0)
+            servers("api").register(deps, _context(writer, i), body, activate=i % 3 == 0)
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
     seen: list[str] = []

@@ -7,15 +7,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from registrar.config import Settings
 from registrar.console import install_console
 from registrar.context import Enricher
 from registrar.crypto import SecretBox, load_key
-from registrar.domain import inputs, mcp
+from registrar.domain import inputs
 from registrar.jobs import Scheduler
 from registrar.jobs.registry import build_jobs
+from registrar.kinds import KINDS
 from registrar.services.deps import Deps
 from registrar.store.database import create_database_engine, migrate
 from registrar.store.repositories import org_id
@@ -24,13 +26,12 @@ from .errors import install_error_handlers
 from .middleware import RegistrarMiddleware
 from .ratelimit import rate_limiter_for
 from .routes import (
-    api_servers,
     checkpoints,
     client_auth_settings,
     event_hooks,
     logs,
-    mcp_servers,
     metrics,
+    resource_servers,
     tlog,
     tlog_checkpoints,
 )
@@ -38,15 +39,13 @@ from .slow_work import SlowWork
 
 __all__ = ["create_app"]
 
-_BODY_MODELS = (
-    inputs.ApiServerCreate,
-    inputs.ApiServerPatch,
+_BODY_MODELS: tuple[type[BaseModel], ...] = (
+    *dict.fromkeys(model for kind in KINDS.values() for model in (kind.create_model, kind.patch_model)),
     inputs.AuthServerCreate,
+    inputs.AuthServerLink,
     inputs.AuthServerPatch,
     inputs.ClientAuthSettingsCreate,
     inputs.ClientAuthSettingsPatch,
-    mcp.McpServerCreate,
-    mcp.McpServerPatch,
 )
 
 
@@ -92,9 +91,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         per_token=settings.discovery_concurrency_per_token,
         queue_seconds=settings.discovery_queue_seconds,
     )
-    app.include_router(api_servers.router)
+    for router in resource_servers.routers():
+        app.include_router(router)
     app.include_router(client_auth_settings.router)
-    app.include_router(mcp_servers.router)
     app.include_router(checkpoints.router)
     app.include_router(tlog_checkpoints.router)
     app.include_router(tlog.router)

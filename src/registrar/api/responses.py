@@ -12,29 +12,27 @@ from fastapi import Request, Response
 
 from registrar.context.forwarding import external_origin
 from registrar.domain.entities import ClientAuthSettings
-from registrar.domain.mcp import McpAuthServer, McpServerDetail
-from registrar.domain.resources import AuthServer, EnteredEndpoints, NoMetadata, ResourceServer
+from registrar.domain.resources import AuthServer, EnteredEndpoints, ServerDetail
 from registrar.errors import ValidationFailed
 from registrar.ids import format_timestamp
+from registrar.kinds import Kind
 from registrar.params import INT64_MAX, bounded_int
-from registrar.services.deps import api_server_orn, client_auth_settings_orn, mcp_server_orn
+from registrar.services.deps import client_auth_settings_orn
 from registrar.store.repositories import decode_cursor
 
 __all__ = [
-    "api_auth_server_json",
-    "api_server_json",
+    "auth_server_json",
     "base_url",
     "client_auth_settings_json",
     "json_response",
     "list_response",
-    "mcp_auth_server_json",
-    "mcp_server_json",
     "page_params",
+    "server_json",
+    "servers_path",
 ]
 
-API_SERVERS = "/resource-servers/api/v1/api-servers"
-CLIENT_AUTH_SETTINGS = "/resource-servers/api/v1/client-auth-settings"
-MCP_SERVERS = "/resource-servers/api/v1/mcp-servers"
+RESOURCE_SERVERS = "/resource-servers/api/v1"
+CLIENT_AUTH_SETTINGS = f"{RESOURCE_SERVERS}/client-auth-settings"
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -58,43 +56,6 @@ def _href(url: str, *, methods: Sequence[str] | None = None) -> dict[str, Any]:
     if methods:
         link["hints"] = {"allow": list(methods)}
     return link
-
-
-def api_server_json(server: ResourceServer[NoMetadata], base: str, org_id: str) -> dict[str, Any]:
-    """An API server as the API returns it."""
-    self_url = f"{base}{API_SERVERS}/{server.id}"
-    lifecycle = "deactivate" if server.status == "ACTIVE" else "activate"
-    return {
-        "id": server.id,
-        "orn": api_server_orn(org_id, server.id),
-        "resourceUrl": server.resource_url,
-        "status": server.status,
-        "metadata": {"displayName": server.display_name, "description": server.description},
-        "created": _ts(server.created_ms),
-        "lastUpdated": _ts(server.last_updated_ms),
-        "_links": {
-            "self": _href(self_url, methods=["GET", "PATCH", "DELETE"]),
-            "authorization-servers": _href(f"{self_url}/authorization-servers"),
-            lifecycle: _href(f"{self_url}/lifecycle/{lifecycle}", methods=["POST"]),
-        },
-    }
-
-
-def api_auth_server_json(auth: AuthServer[EnteredEndpoints], base: str) -> dict[str, Any]:
-    """An API server's third-party authorization server as the API returns it."""
-    return {
-        "id": auth.id,
-        "issuer": auth.issuer,
-        "authorizationEndpoint": auth.authorization_endpoint,
-        "tokenEndpoint": auth.token_endpoint,
-        "grantTypesSupported": list(auth.grant_types),
-        "created": _ts(auth.created_ms),
-        "lastUpdated": _ts(auth.last_updated_ms),
-        "_links": {
-            "self": _href(f"{base}{API_SERVERS}/{auth.server_id}/authorization-servers/{auth.id}"),
-            "apiServer": _href(f"{base}{API_SERVERS}/{auth.server_id}"),
-        },
-    }
 
 
 def client_auth_settings_json(settings: ClientAuthSettings, base: str, org_id: str) -> dict[str, Any]:
@@ -140,50 +101,64 @@ def list_response(
     return json_response({"data": [render(item) for item in items], "_links": links})
 
 
-def mcp_server_json(detail: McpServerDetail, base: str, org_id: str) -> dict[str, Any]:
-    """An MCP server as the API returns it, with its authorization servers embedded."""
+def servers_path(kind: Kind) -> str:
+    """Where the servers of a kind are, under the resource-servers API."""
+    return f"{RESOURCE_SERVERS}/{kind.path}"
+
+
+def server_json(kind: Kind, detail: ServerDetail[Any], base: str, org_id: str) -> dict[str, Any]:
+    """A resource server as the API returns it; a kind that detects metadata embeds its authorization
+    servers."""
     server = detail.server
-    self_url = f"{base}{MCP_SERVERS}/{server.id}"
+    self_url = f"{base}{servers_path(kind)}/{server.id}"
     lifecycle = "deactivate" if server.status == "ACTIVE" else "activate"
-    refreshed = server.last_refreshed_ms
-    return {
+    body: dict[str, Any] = {
         "id": server.id,
-        "orn": mcp_server_orn(org_id, server.id),
+        "orn": kind.orn(org_id, server.id),
         "resourceUrl": server.resource_url,
         "status": server.status,
         "metadata": {"displayName": server.display_name, "description": server.description},
-        "detectedMetadata": {
+    }
+    links = {
+        "self": _href(self_url, methods=["GET", "PATCH", "DELETE"]),
+        "authorization-servers": _href(f"{self_url}/authorization-servers"),
+    }
+    if kind.detects:
+        refreshed = server.last_refreshed_ms
+        body["detectedMetadata"] = {
             **server.detected.to_json(),
             "lastRefreshedAt": None if refreshed is None else _ts(refreshed),
-        },
-        "authorizationServerCount": len(detail.authorization_servers),
-        "created": _ts(server.created_ms),
-        "lastUpdated": _ts(server.last_updated_ms),
-        "_embedded": {
-            "authorizationServers": [mcp_auth_server_json(a, base) for a in detail.authorization_servers]
-        },
-        "_links": {
-            "self": _href(self_url, methods=["GET", "PATCH", "DELETE"]),
-            "authorization-servers": _href(f"{self_url}/authorization-servers"),
-            "discovery": _href(f"{self_url}/discovery", methods=["POST"]),
-            lifecycle: _href(f"{self_url}/lifecycle/{lifecycle}", methods=["POST"]),
-        },
-    }
+        }
+        body["authorizationServerCount"] = len(detail.authorization_servers)
+    body |= {"created": _ts(server.created_ms), "lastUpdated": _ts(server.last_updated_ms)}
+    if kind.detects:
+        body["_embedded"] = {
+            "authorizationServers": [auth_server_json(kind, a, base) for a in detail.authorization_servers]
+        }
+    for name in kind.extra_links:
+        links[name] = _href(f"{self_url}/{name}", methods=["POST"])
+    links[lifecycle] = _href(f"{self_url}/lifecycle/{lifecycle}", methods=["POST"])
+    body["_links"] = links
+    return body
 
 
-def mcp_auth_server_json(auth: McpAuthServer, base: str) -> dict[str, Any]:
-    """An authorization server discovered for an MCP server, as the API returns it."""
-    server_url = f"{base}{MCP_SERVERS}/{auth.server_id}"
-    return {
-        "id": auth.id,
-        "issuer": auth.issuer,
-        "type": "EXTERNAL",
-        "status": auth.status,
-        "detectedMetadata": auth.detected.to_json(),
+def auth_server_json(kind: Kind, auth: AuthServer[Any], base: str) -> dict[str, Any]:
+    """An authorization server linked to a resource server: entered (its endpoints) or discovered."""
+    server_url = f"{base}{servers_path(kind)}/{auth.server_id}"
+    body: dict[str, Any] = {"id": auth.id, "issuer": auth.issuer}
+    if isinstance(auth.detected, EnteredEndpoints):
+        body |= {
+            "authorizationEndpoint": auth.authorization_endpoint,
+            "tokenEndpoint": auth.token_endpoint,
+            "grantTypesSupported": list(auth.grant_types),
+        }
+    else:
+        body |= {"type": "EXTERNAL", "status": auth.status, "detectedMetadata": auth.detected.to_json()}
+    return body | {
         "created": _ts(auth.created_ms),
         "lastUpdated": _ts(auth.last_updated_ms),
         "_links": {
             "self": _href(f"{server_url}/authorization-servers/{auth.id}"),
-            "mcpServer": _href(server_url),
+            kind.link_name: _href(server_url),
         },
     }

@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from registrar.errors import NotFound, RegistrarError
-from registrar.services import api_servers as svc
+from registrar.kinds import api
 from registrar.services import client_auth_settings as cas
-from registrar.services.deps import api_server_orn
+from registrar.services.resource_servers import servers as kind_servers
 
 from ._forms import NOTICES, FormErrors, errors_of, optional, text
 from ._links import events_url
@@ -29,6 +29,8 @@ from ._web import (
 )
 
 __all__ = ["router"]
+
+svc = kind_servers(api.KIND.key)
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -64,7 +66,7 @@ def list_api_servers(
     next_after = None
     try:
         page = svc.list_servers(deps_of(request), limit=PAGE_SIZE, after=after or None, search=search or None)
-        servers, next_after = list(page.items), page.next_cursor
+        servers, next_after = [detail.server for detail in page.items], page.next_cursor
     except RegistrarError as failure:
         error = errors_of(failure)
     context = {
@@ -113,7 +115,7 @@ async def register_api_server(request: Request, session: CurrentSession) -> Resp
     )
     if error is not None or server is None:
         return await run_in_threadpool(_form_page, request, values, error)
-    return RedirectResponse(f"/api-servers/{server.id}?notice=registered", status_code=303)
+    return RedirectResponse(f"/api-servers/{server.server.id}?notice=registered", status_code=303)
 
 
 def _detail(
@@ -126,20 +128,20 @@ def _detail(
 ) -> Response:
     deps = deps_of(request)
     try:
-        server = svc.get_server(deps, server_id)
+        server = svc.get_server(deps, server_id).server
     except NotFound:
         return not_found(request, server_id)
     auth_servers = svc.list_auth_servers(deps, server.id, limit=200, after=None, filter_text=None).items
     settings: list[Any] | None = None
     if session.scopes.intersection(_CAS_READ):
-        orn = api_server_orn(deps.org_id, server.id)
+        orn = api.KIND.orn(deps.org_id, server.id)
         settings = list(
             cas.list_settings(deps, limit=200, after=None, search=f'resourceOrn eq "{orn}"').items
         )
     context = {
         "title": server.display_name,
         "server": server,
-        "orn": api_server_orn(deps.org_id, server.id),
+        "orn": api.KIND.orn(deps.org_id, server.id),
         "auth_servers": auth_servers,
         "settings": settings,
         "grant_types": GRANT_TYPES,
@@ -182,7 +184,7 @@ def confirm_api_server_action(
     if action not in _ACTIONS:
         return not_found(request, action)
     try:
-        server = svc.get_server(deps_of(request), server_id)
+        server = svc.get_server(deps_of(request), server_id).server
     except NotFound:
         return not_found(request, server_id)
     context = {
@@ -256,7 +258,7 @@ def confirm_remove_authorization_server(
     """Ask before unlinking an authorization server."""
     require_scopes(session, *_READ)
     try:
-        server = svc.get_server(deps_of(request), server_id)
+        server = svc.get_server(deps_of(request), server_id).server
         auth = svc.get_auth_server(deps_of(request), server_id, auth_server_id)
     except NotFound as missing:
         return not_found(request, missing.object_id)

@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from registrar.discovery import FetchPolicy
 from registrar.errors import NotFound, RegistrarError
+from registrar.kinds import mcp
 from registrar.services import client_auth_settings as cas
 from registrar.services import mcp_refresh
-from registrar.services import mcp_servers as svc
-from registrar.services.deps import mcp_server_orn
+from registrar.services.resource_servers import servers
 
 from ._forms import NOTICES, FormErrors, errors_of, optional, text
 from ._links import events_url
@@ -32,6 +32,8 @@ from ._web import (
 )
 
 __all__ = ["router"]
+
+svc = servers(mcp.KIND.key)
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -118,7 +120,7 @@ def _detail(
         detail = svc.get_server(deps, server_id)
     except NotFound:
         return not_found(request, server_id)
-    orn = mcp_server_orn(deps.org_id, detail.server.id)
+    orn = mcp.KIND.orn(deps.org_id, detail.server.id)
     settings: list[Any] | None = None
     if session.scopes.intersection(_CAS_READ):
         settings = list(

@@ -10,8 +10,10 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from registrar.errors import NotFound, RegistrarError
-from registrar.services import api_servers, client_auth_settings, mcp_servers
-from registrar.services.deps import Deps, api_server_orn, client_auth_settings_orn, mcp_server_orn
+from registrar.kinds import api, mcp
+from registrar.services import client_auth_settings
+from registrar.services.deps import Deps, client_auth_settings_orn
+from registrar.services.resource_servers import servers
 
 from ._forms import NOTICES, FormErrors, errors_of, text
 from ._links import events_url
@@ -44,14 +46,15 @@ def _resources(deps: Deps, scopes: frozenset[str]) -> list[dict[str, str]]:
     """The resource servers settings can be created for, as ``{orn, label}`` choices."""
     choices = []
     if scopes & {"okta.resourceServers.apiServers.read", "okta.resourceServers.apiServers.manage"}:
-        for server in api_servers.list_servers(deps, limit=200, after=None, search=None).items:
-            orn = api_server_orn(deps.org_id, server.id)
+        for listed in servers(api.KIND.key).list_servers(deps, limit=200, after=None, search=None).items:
+            server = listed.server
+            orn = api.KIND.orn(deps.org_id, server.id)
             choices.append(
                 {"orn": orn, "label": f"API · {server.display_name}", "href": f"/api-servers/{server.id}"}
             )
     if scopes & {"okta.resourceServers.mcpServers.read", "okta.resourceServers.mcpServers.manage"}:
-        for detail in mcp_servers.list_servers(deps, limit=200, after=None, search=None).items:
-            orn = mcp_server_orn(deps.org_id, detail.server.id)
+        for detail in servers(mcp.KIND.key).list_servers(deps, limit=200, after=None, search=None).items:
+            orn = mcp.KIND.orn(deps.org_id, detail.server.id)
             label = f"MCP · {detail.server.display_name}"
             choices.append({"orn": orn, "label": label, "href": f"/mcp-servers/{detail.server.id}"})
     return choices

@@ -8,6 +8,7 @@ from ._discover import (
     AuthServerResult,
     Discovery,
     discover,
+    discover_authorization_server,
 )
 from ._fetch import (
     MAX_BODY_BYTES,
@@ -45,6 +46,7 @@ __all__ = [
     "authorization_server_metadata_urls",
     "blocked_reason",
     "discover",
+    "discover_authorization_server",
     "fetch_agent_card",
     "parse_networks",
     "plan_refresh",

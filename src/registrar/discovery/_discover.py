@@ -37,6 +37,7 @@ __all__ = [
     "AuthServerResult",
     "Discovery",
     "discover",
+    "discover_authorization_server",
 ]
 
 MAX_AUTHORIZATION_SERVERS = 10
@@ -126,6 +127,12 @@ def _issuers(doc: dict[str, Any]) -> list[str]:
             f"at most {MAX_AUTHORIZATION_SERVERS} are supported"
         )
     return issuers
+
+
+def discover_authorization_server(issuer: str, policy: FetchPolicy) -> AuthServerResult:
+    """One authorization server's metadata, found by the MCP-ordered probes and an exact issuer match."""
+    with GuardedFetcher(policy) as fetcher:
+        return _authorization_server(fetcher, issuer)
 
 
 def _authorization_server(fetcher: GuardedFetcher, issuer: str) -> AuthServerResult:

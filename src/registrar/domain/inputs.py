@@ -16,6 +16,7 @@ __all__ = [
     "ApiServerCreate",
     "ApiServerPatch",
     "AuthServerCreate",
+    "AuthServerLink",
     "AuthServerPatch",
     "ClientAuthSettingsCreate",
     "ClientAuthSettingsPatch",
@@ -67,6 +68,12 @@ class AuthServerCreate(_Body):
     authorizationEndpoint: Url
     tokenEndpoint: Url
     grantTypesSupported: Annotated[list[GrantType], Field(min_length=1, max_length=20)]
+
+
+class AuthServerLink(_Body):
+    """An authorization server named by its issuer: its metadata is discovered, the issuer matched exactly."""
+
+    issuer: Url
 
 
 class AuthServerPatch(_Body):

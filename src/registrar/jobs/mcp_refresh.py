@@ -8,8 +8,8 @@ from registrar.context import job_context
 from registrar.discovery import FetchPolicy
 from registrar.errors import RegistrarError
 from registrar.ids import new_request_id
+from registrar.kinds import mcp
 from registrar.services import mcp_refresh
-from registrar.services._mcp import STORED
 from registrar.services.deps import Deps
 from registrar.store import repositories as repo
 
@@ -25,7 +25,7 @@ def refresh_due_servers(deps: Deps, interval_s: float) -> int:
     """Refresh every MCP server not refreshed (by any replica) within ``interval_s``; returns how many."""
     policy = FetchPolicy.from_settings(deps.settings)
     with deps.engine.connect().execution_options(sqlite_immediate=False) as conn:
-        server_ids = repo.server_ids(conn, STORED)
+        server_ids = repo.server_ids(conn, mcp.KIND)
     refreshed = 0
     for server_id in server_ids:
         if not claim(deps.engine, JOB, server_id, interval_s):

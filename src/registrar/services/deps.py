@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from registrar.config import Settings
 from registrar.crypto import SecretBox
 
-__all__ = ["Deps", "api_server_orn", "client_auth_settings_orn", "mcp_server_orn"]
+__all__ = ["Deps", "client_auth_settings_orn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,16 +18,6 @@ class Deps:
     box: SecretBox
     settings: Settings
     org_id: str
-
-
-def api_server_orn(org_id: str, server_id: str) -> str:
-    """The ORN of an API server."""
-    return f"orn:registrar:directory:{org_id}:resource-servers:api:{server_id}"
-
-
-def mcp_server_orn(org_id: str, server_id: str) -> str:
-    """The ORN of an MCP server."""
-    return f"orn:registrar:directory:{org_id}:resource-servers:mcp:{server_id}"
 
 
 def client_auth_settings_orn(org_id: str, settings_id: str) -> str:

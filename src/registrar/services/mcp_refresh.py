@@ -14,38 +14,29 @@ from registrar.context import RequestContext
 from registrar.discovery import Discovery, FetchPolicy, RefreshPlan, discover, plan_refresh
 from registrar.domain.mcp import McpAuthServer, McpServer, McpServerDetail
 from registrar.errors import DiscoveryFailed, NotFound
-from registrar.events import catalog as ev
+from registrar.kinds import Changes, mcp
 from registrar.store import repositories as repo
 from registrar.store.uow import UnitOfWork
 
-from ._mcp import (
-    KIND,
-    STORED,
-    auth_event_targets,
-    create_auth_server,
-    load,
-    now_ms,
-    read_connection,
-    run_with_discovery,
-    server_target,
-)
+from . import auth_servers
+from ._run import load, now_ms, read_connection, run_with_discovery
 from .audit import AuditTrail
 from .deps import Deps
 
 __all__ = ["refresh"]
 
-Changes = tuple[dict[str, Any], dict[str, Any]]
-
 
 def refresh(deps: Deps, ctx: RequestContext, server_id: str, policy: FetchPolicy) -> McpServerDetail:
     """Re-discover an MCP server and apply the difference; a failed discovery makes the server INVALID."""
+    kind = mcp.KIND
+    orn = kind.orn(deps.org_id, server_id)
 
     def prepare(trail: AuditTrail) -> Discovery | DiscoveryFailed:
         with read_connection(deps) as conn:
-            server = repo.get_server(conn, STORED, server_id)
+            server = repo.get_server(conn, kind, server_id)
         if server is None:
-            raise NotFound(server_id, KIND)
-        trail.targets = [server_target(server)]
+            raise NotFound(server_id, kind.entity)
+        trail.targets = [kind.server_target(server, orn)]
         try:
             return discover(server.url, policy)
         except DiscoveryFailed as failure:
@@ -53,33 +44,31 @@ def refresh(deps: Deps, ctx: RequestContext, server_id: str, policy: FetchPolicy
 
     def action(uow: UnitOfWork, trail: AuditTrail, outcome: Discovery | DiscoveryFailed) -> McpServerDetail:
         # Diff against the rows as they are now, locked: the server may have changed during discovery.
-        server = load(uow, trail, server_id)
+        server = load(uow, trail, deps, kind, server_id)
         stored = repo.list_auth_servers(uow.conn, [server.id])[server.id]
         plan = plan_refresh(server, stored, outcome)
         now = now_ms()
         current = _apply_server(server, plan, refreshed=not isinstance(outcome, DiscoveryFailed), now=now)
         auths = {auth.id: auth for auth in stored}
         for result in plan.create:  # the planner creates only servers whose metadata works
-            auth = create_auth_server(uow, current, result, now)
+            auth = auth_servers.link_discovered(uow, kind, current, orn, result, now)
             auths[auth.id] = auth
         for change in plan.update:
             updated = replace(
                 change.current, status=change.status, detected=change.detected, last_updated_ms=now
             )
             repo.update_auth_server(uow.conn, updated)
-            uow.record(
-                ev.MCP_AUTH_SERVER_UPDATE,
-                auth_event_targets(current, updated, _auth_changes(change.current, updated)),
-            )
+            changes = _auth_changes(change.current, updated)
+            uow.record(kind.events["auth.update"], kind.auth_event_targets(current, orn, updated, changes))
             auths[updated.id] = updated
         repo.update_server(uow.conn, current)
-        changes = _server_changes(server, current)
-        if changes is not None:
+        changed = _server_changes(server, current)
+        if changed is not None:
             debug = {"errorMessage": plan.error} if plan.error else None
-            uow.record(ev.MCP_SERVER_UPDATE, [server_target(current, changes)], debug=debug)
+            uow.record(kind.events["update"], [kind.server_target(current, orn, changed)], debug=debug)
         return McpServerDetail(current, tuple(auths.values()))  # stored order, then the new ones
 
-    return run_with_discovery(deps, ctx, ev.MCP_SERVER_UPDATE, prepare, action)
+    return run_with_discovery(deps, ctx, kind.events["update"], prepare, action)
 
 
 def _apply_server(server: McpServer, plan: RefreshPlan, *, refreshed: bool, now: int) -> McpServer:

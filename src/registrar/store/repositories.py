@@ -50,6 +50,9 @@ __all__ = [
 ]
 
 
+Where = Sequence[ColumnElement[bool]]
+
+
 class StoredKind(Protocol):
     """What the store needs of a kind: its key and how its detected metadata is read back."""
 
@@ -205,21 +208,12 @@ def get_server(
 
 
 def server_page(
-    conn: Connection,
-    kind: StoredKind,
-    *,
-    limit: int,
-    after: str | None,
-    where: Sequence[ColumnElement[bool]] = (),
+    conn: Connection, kind: StoredKind, *, limit: int, after: str | None, where: Where = ()
 ) -> Page:
     """A page of the servers of a kind, in registration order."""
+    mine = [resource_servers.c.kind == kind.key, *where]
     return list_page(
-        conn,
-        resource_servers,
-        limit=limit,
-        after=after,
-        where=[resource_servers.c.kind == kind.key, *where],
-        convert=lambda row: _server(kind, row),
+        conn, resource_servers, limit=limit, after=after, where=mine, convert=lambda r: _server(kind, r)
     )
 
 
@@ -343,21 +337,12 @@ def list_auth_servers(conn: Connection, server_ids: Sequence[str]) -> dict[str, 
 
 
 def auth_server_page(
-    conn: Connection,
-    server_id: str,
-    *,
-    limit: int,
-    after: str | None,
-    where: Sequence[ColumnElement[bool]] = (),
+    conn: Connection, server_id: str, *, limit: int, after: str | None, where: Where = ()
 ) -> Page:
     """A page of the authorization servers linked to a server."""
+    linked = [resource_auth_servers.c.server_id == server_id, *where]
     return list_page(
-        conn,
-        resource_auth_servers,
-        limit=limit,
-        after=after,
-        where=[resource_auth_servers.c.server_id == server_id, *where],
-        convert=_auth_server,
+        conn, resource_auth_servers, limit=limit, after=after, where=linked, convert=_auth_server
     )
 
 
