@@ -60,18 +60,28 @@ def register_mcp(client: TestClient, headers: dict[str, str], site: McpSite, nam
     return server_id
 
 
-def test_every_rule_is_exercised_here() -> None:
+def test_every_rule_is_exercised_here_or_in_test_newer_kinds() -> None:
     assert SigmaLab([]).rule_names() == sorted(
         [
+            "a2a_or_vmcp_auth_server_added",
+            "a2a_or_vmcp_auth_server_removed",
+            "a2a_or_vmcp_auth_server_swapped",
+            "a2a_or_vmcp_server_activated",
+            "a2a_or_vmcp_server_activated_by_other_than_registrant",
+            "a2a_or_vmcp_server_registered",
             "api_auth_server_added",
             "api_auth_server_removed",
             "api_auth_server_swapped",
             "auth_server_issuer_not_allowed",
             "client_secret_rotated",
             "mass_deactivation_or_deletion",
+            "mcp_discovery_of_active_server",
+            "mcp_known_tool_changed",
             "mcp_server_activated",
             "mcp_server_activated_by_other_than_registrant",
+            "mcp_server_deactivated_for_tool_drift",
             "mcp_server_registered",
+            "mcp_tool_drift_on_active_server",
             "refusal_burst",
             "resource_server_deactivated_or_deleted",
             "resource_server_operation_refused",

@@ -1,8 +1,8 @@
 """Which OCSF 1.3.0 class and activity each System Log ``eventType`` becomes.
 
-The rule: an event whose first subject is a registry object that Registrar itself owns (an API server, an
-MCP server, client authentication settings) is **Entity Management** (3004): the object is registered,
-changed, enabled, disabled or deleted. Authorization servers are third-party: Registrar only records a
+The rule: an event whose first subject is a registry object that Registrar itself owns (an API, MCP, A2A
+or virtual MCP server, client authentication settings) is **Entity Management** (3004): the object is
+registered, changed, enabled, disabled or deleted. Authorization servers are third-party: Registrar only records a
 link from a resource server to an issuer it does not run, so adding, changing or removing one is an
 **API Activity** (6003) about two resources (the resource server and the issuer), which API Activity's
 ``resources[]`` holds and Entity Management's single ``entity`` could not. Any other ``eventType`` (a
@@ -13,28 +13,29 @@ Activate and deactivate are OCSF's Enable (8) and Disable (9), "semi-permanent, 
 an administrator makes, rather than Activate (10), "a transient change of state of the engine"; 1.3.0
 has no Deactivate to pair with Activate.
 
-| eventType (after resource_servers.)   | class                  | activity  | entity             |
-|---------------------------------------|------------------------|-----------|--------------------|
-| api_server.register                   | Entity Management 3004 | 1 Create  | ApiServer          |
-| api_server.update                     | Entity Management 3004 | 3 Update  | ApiServer          |
-| api_server.activate                   | Entity Management 3004 | 8 Enable  | ApiServer          |
-| api_server.deactivate                 | Entity Management 3004 | 9 Disable | ApiServer          |
-| api_server.delete                     | Entity Management 3004 | 4 Delete  | ApiServer          |
-| api_server.auth_server.add            | API Activity 6003      | 1 Create  | -                  |
-| api_server.auth_server.update         | API Activity 6003      | 3 Update  | -                  |
-| api_server.auth_server.remove         | API Activity 6003      | 4 Delete  | -                  |
-| client_authentication_settings.create | Entity Management 3004 | 1 Create  | ClientAuthSettings |
-| client_authentication_settings.update | Entity Management 3004 | 3 Update  | ClientAuthSettings |
-| client_authentication_settings.delete | Entity Management 3004 | 4 Delete  | ClientAuthSettings |
-| mcp_server.register                   | Entity Management 3004 | 1 Create  | McpServer          |
-| mcp_server.update                     | Entity Management 3004 | 3 Update  | McpServer          |
-| mcp_server.activate                   | Entity Management 3004 | 8 Enable  | McpServer          |
-| mcp_server.deactivate                 | Entity Management 3004 | 9 Disable | McpServer          |
-| mcp_server.delete                     | Entity Management 3004 | 4 Delete  | McpServer          |
-| mcp_server.auth_server.create         | API Activity 6003      | 1 Create  | -                  |
-| mcp_server.auth_server.update         | API Activity 6003      | 3 Update  | -                  |
-| mcp_server.auth_server.delete         | API Activity 6003      | 4 Delete  | -                  |
-| (any other eventType)                 | API Activity 6003      | 99 Other  | -                  |
+The table is made from the audited event types' names, ``resource_servers.<kind>.<operation>``
+(``events.catalog.AUDITED``: Okta's 29 and Registrar's extensions), so every one of them has a row:
+
+| eventType (after ``resource_servers.``)  | class                  | activity  |
+|------------------------------------------|------------------------|-----------|
+| ``<kind>.register``, ``<kind>.create``   | Entity Management 3004 | 1 Create  |
+| ``<kind>.update``                        | Entity Management 3004 | 3 Update  |
+| ``<kind>.activate``                      | Entity Management 3004 | 8 Enable  |
+| ``<kind>.deactivate``                    | Entity Management 3004 | 9 Disable |
+| ``<kind>.delete``                        | Entity Management 3004 | 4 Delete  |
+| ``<kind>.<link>.add``, ``….create``      | API Activity 6003      | 1 Create  |
+| ``<kind>.<link>.update``                 | API Activity 6003      | 3 Update  |
+| ``<kind>.<link>.remove``, ``….delete``   | API Activity 6003      | 4 Delete  |
+| ``mcp_server.capability.discover``       | API Activity 6003      | 2 Read    |
+| (any other eventType)                    | API Activity 6003      | 99 Other  |
+
+A ``<link>`` is ``auth_server`` or ``capability``. Entity Management's ``entity`` is the target of the
+kind's type: ``api_server`` ApiServer, ``mcp_server`` McpServer, ``a2a_server`` A2aServer,
+``virtual_mcp_server`` VirtualMcpServer, ``client_authentication_settings`` ClientAuthSettings.
+A virtual MCP server's capability is a link too, from the virtual server to a tool of an MCP server
+(targets: the virtual server, the tool, its MCP server). A tool discovery reads an MCP server's tools
+with a credential: API Activity / Read over the server, the tool whose definition it recorded (old and
+new in ``changeDetails``) and the client authentication settings it used.
 
 The class depends on the ``eventType`` only, never on the outcome, so one query per class finds every
 attempt at an operation, refused ones included.
@@ -44,6 +45,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from registrar.events.catalog import AUDITED
 
 __all__ = [
     "API_ACTIVITY",
@@ -96,36 +99,36 @@ ENTITY_MANAGEMENT = OcsfClass(
 )
 
 CREATE = Activity(1, "Create")
+READ = Activity(2, "Read")
 UPDATE = Activity(3, "Update")
 DELETE = Activity(4, "Delete")
 ENABLE = Activity(8, "Enable")
 DISABLE = Activity(9, "Disable")
 OTHER = Activity(99, "Other")
 
-_EM = ENTITY_MANAGEMENT
-_RS = "resource_servers."
-
-CLASSIFICATIONS: Mapping[str, Classification] = {
-    _RS + "api_server.register": Classification(_EM, CREATE, "ApiServer"),
-    _RS + "api_server.update": Classification(_EM, UPDATE, "ApiServer"),
-    _RS + "api_server.activate": Classification(_EM, ENABLE, "ApiServer"),
-    _RS + "api_server.deactivate": Classification(_EM, DISABLE, "ApiServer"),
-    _RS + "api_server.delete": Classification(_EM, DELETE, "ApiServer"),
-    _RS + "api_server.auth_server.add": Classification(API_ACTIVITY, CREATE),
-    _RS + "api_server.auth_server.update": Classification(API_ACTIVITY, UPDATE),
-    _RS + "api_server.auth_server.remove": Classification(API_ACTIVITY, DELETE),
-    _RS + "client_authentication_settings.create": Classification(_EM, CREATE, "ClientAuthSettings"),
-    _RS + "client_authentication_settings.update": Classification(_EM, UPDATE, "ClientAuthSettings"),
-    _RS + "client_authentication_settings.delete": Classification(_EM, DELETE, "ClientAuthSettings"),
-    _RS + "mcp_server.register": Classification(_EM, CREATE, "McpServer"),
-    _RS + "mcp_server.update": Classification(_EM, UPDATE, "McpServer"),
-    _RS + "mcp_server.activate": Classification(_EM, ENABLE, "McpServer"),
-    _RS + "mcp_server.deactivate": Classification(_EM, DISABLE, "McpServer"),
-    _RS + "mcp_server.delete": Classification(_EM, DELETE, "McpServer"),
-    _RS + "mcp_server.auth_server.create": Classification(API_ACTIVITY, CREATE),
-    _RS + "mcp_server.auth_server.update": Classification(API_ACTIVITY, UPDATE),
-    _RS + "mcp_server.auth_server.delete": Classification(API_ACTIVITY, DELETE),
+# What a kind's object is called in event targets, by the kind's segment of the eventType.
+_ENTITY_TYPES: Mapping[str, str] = {
+    "api_server": "ApiServer",
+    "mcp_server": "McpServer",
+    "a2a_server": "A2aServer",
+    "virtual_mcp_server": "VirtualMcpServer",
+    "client_authentication_settings": "ClientAuthSettings",
 }
+_MANAGED = {"register": CREATE, "create": CREATE, "update": UPDATE, "activate": ENABLE, "deactivate": DISABLE}
+_LINKED = {"add": CREATE, "create": CREATE, "update": UPDATE, "remove": DELETE, "delete": DELETE}
+
+
+def _classification(event_type: str) -> Classification:
+    """The row of the table above for an audited ``resource_servers.*`` type."""
+    kind, _, operation = event_type.removeprefix("resource_servers.").partition(".")
+    if operation in (*_MANAGED, "delete"):
+        return Classification(ENTITY_MANAGEMENT, _MANAGED.get(operation, DELETE), _ENTITY_TYPES[kind])
+    if operation == "capability.discover":
+        return Classification(API_ACTIVITY, READ)
+    return Classification(API_ACTIVITY, _LINKED[operation.rpartition(".")[2]])
+
+
+CLASSIFICATIONS: Mapping[str, Classification] = {name: _classification(name) for name in AUDITED}
 _DEFAULT = Classification(API_ACTIVITY, OTHER)
 
 
