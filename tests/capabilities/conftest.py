@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
+from fastapi import FastAPI
 
+from registrar.api.routes.resource_servers import discovery_policy
 from registrar.capabilities import ClientCredentials, ToolTarget
+from registrar.config import Settings
 from registrar.discovery import FetchPolicy, parse_networks
 
 from .servers import SCOPE, OAuthClient, TokenIssuer, ToolServer, tool
@@ -72,3 +76,28 @@ def target_for(server: ToolServer, client_id: str = "basic-client", secret: str 
         client_id, registered.secret if secret is None else secret, registered.method, (SCOPE,)
     )
     return ToolTarget(server.resource_url, server.issuer.token_endpoint, credentials)
+
+
+# --- through the HTTP API ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def drift_policy() -> str:
+    """``REGISTRAR_TOOL_DRIFT_POLICY`` of the app under test (parametrize to change it)."""
+    return "record"
+
+
+@pytest.fixture
+def settings(settings: Settings, drift_policy: str) -> Settings:
+    return replace(
+        settings,
+        discovery_allow_http=True,
+        discovery_allowed_networks=("127.0.0.0/8",),
+        tool_drift_policy=drift_policy,
+    )
+
+
+@pytest.fixture
+def app(app: FastAPI) -> FastAPI:
+    app.dependency_overrides[discovery_policy] = lambda: LOOPBACK_POLICY
+    return app

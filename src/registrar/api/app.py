@@ -30,6 +30,7 @@ from .routes import (
     client_auth_settings,
     event_hooks,
     logs,
+    mcp_discoveries,
     metrics,
     resource_servers,
     tlog,
@@ -46,6 +47,7 @@ _BODY_MODELS: tuple[type[BaseModel], ...] = (
     inputs.AuthServerPatch,
     inputs.ClientAuthSettingsCreate,
     inputs.ClientAuthSettingsPatch,
+    mcp_discoveries.DiscoveryCreate,
 )
 
 
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     for router in resource_servers.routers():
         app.include_router(router)
+    app.include_router(mcp_discoveries.router)
     app.include_router(client_auth_settings.router)
     app.include_router(checkpoints.router)
     app.include_router(tlog_checkpoints.router)

@@ -9,7 +9,7 @@ from registrar.discovery import FetchPolicy
 from registrar.errors import RegistrarError
 from registrar.ids import new_request_id
 from registrar.kinds import mcp
-from registrar.services import mcp_refresh
+from registrar.services import capabilities, mcp_refresh
 from registrar.services.deps import Deps
 from registrar.store import repositories as repo
 
@@ -35,5 +35,6 @@ def refresh_due_servers(deps: Deps, interval_s: float) -> int:
             mcp_refresh.refresh(deps, job_context(new_request_id()), server_id, policy)
         except RegistrarError as error:  # e.g. deleted meanwhile: audited by the operation itself
             log.info("scheduled refresh of %s: %s", server_id, error.reason)
+        capabilities.rediscover_server(deps, server_id, policy)  # and its tools, with each credential
         refreshed += 1
     return refreshed
