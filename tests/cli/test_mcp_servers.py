@@ -89,21 +89,24 @@ def test_tools_are_discovered_listed_and_their_changes_recorded(cli: Cli, upstre
     assert run["toolCount"] == 1
 
 
-def test_a_discovery_whose_token_is_refused_is_recorded_failed(cli: Cli, upstream: Upstream) -> None:
+def test_a_refused_token_fails_the_discovery_and_is_recorded(cli: Cli, upstream: Upstream) -> None:
     server, settings_id, _ = discovered_mcp_server(cli, upstream)
     cli.ok("client-auth-settings", "update", settings_id, "--rotate-secret", input="wrong\n")
 
-    refused = cli(
-        "mcp-servers", "discover", server["id"], "--client-auth-settings", settings_id
-    )  # the token endpoint says invalid_client
-    assert refused.exit_code != 0 and refused.stdout == "", (refused.exit_code, refused.stdout)
+    fails(
+        cli("mcp-servers", "discover", server["id"], "--client-auth-settings", settings_id),
+        6,
+        "error E0000001: ",
+        "refused the client credentials: HTTP 401 invalid_client",
+    )
     (run,) = cli.json("mcp-servers", "discoveries", server["id"])["data"]
     assert run["status"] == "FAILED" and run["errorMessage"]
     assert "FAILED" in cli.ok("mcp-servers", "discoveries", server["id"]).stdout
     fails(
         cli("mcp-servers", "discover", server["id"], "--client-auth-settings", f"rsc{secrets.token_hex(8)}"),
-        4,
-        "error E0000007: ",
+        6,
+        "error E0000001: ",
+        "No client authentication settings with this id exist.",
     )
 
 
