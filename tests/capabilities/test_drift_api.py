@@ -1,6 +1,6 @@
-"""Tool drift through the API and the scheduled refresh (which rediscovers every credential's tools): a changed tool caught on refresh, the
-``deactivate`` policy (its event by the system actor), the virtual-server hook, and every event parsing
-with the okta SDK's strict model."""
+"""Tool drift through the API and the scheduled refresh (which rediscovers every credential's tools): a
+changed tool caught on refresh, the ``deactivate`` policy (its event by the system actor), the
+virtual-server hook, and every event parsing with the okta SDK's strict model."""
 
 from __future__ import annotations
 
@@ -71,6 +71,21 @@ def test_the_scheduled_rediscovery_catches_a_changed_description(
     assert (details["from"]["description"], details["to"]["description"]) == ("Echo text back.", POISONED)
     assert _status(client, auth, server_id) == "ACTIVE"  # the default policy only records
     assert discoveries(client, auth, server_id)[0]["credential"]["clientAuthSettingsId"] == settings_id
+
+
+def test_the_scheduled_rediscovery_skips_a_deleted_credential(
+    client: TestClient, app: FastAPI, auth: dict[str, str], tool_server: ToolServer, events: Events
+) -> None:
+    _, settings_id = _active(client, auth, tool_server)
+    assert (
+        client.delete(
+            f"/resource-servers/api/v1/client-auth-settings/{settings_id}", headers=auth
+        ).status_code
+        == 204
+    )
+    before = len(of_type(events(), DISCOVER))
+    refresh_due_servers(app.state.deps, 0)
+    assert len(of_type(events(), DISCOVER)) == before  # no FAILURE every interval for a credential gone
 
 
 @pytest.mark.parametrize("drift_policy", ["deactivate"])

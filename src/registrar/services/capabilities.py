@@ -215,9 +215,15 @@ def rediscover(
 
 def rediscover_server(deps: Deps, server_id: str, policy: FetchPolicy) -> int:
     """The scheduled refresh's part: rediscover with every credential on record for the server, each as
-    the system (a job context of its own); returns how many ran. Failures are audited, and logged here."""
+    the system (a job context of its own); returns how many ran. Failures are audited, and logged here.
+
+    A credential deleted (or moved to another resource) since is skipped: it would fail every time.
+    """
+    orn = KIND.orn(deps.org_id, server_id)
     with read_connection(deps) as conn:
-        credentials = [found.client_auth_settings_id for found in discoveries_of(conn, server_id)]
+        on_record = [found.client_auth_settings_id for found in discoveries_of(conn, server_id)]
+        settings = [repo.get_client_auth_settings(conn, settings_id) for settings_id in on_record]
+    credentials = [found.id for found in settings if found is not None and found.resource_orn == orn]
     for settings_id in credentials:
         try:
             rediscover(deps, job_context(new_request_id()), server_id, settings_id, policy)
