@@ -144,12 +144,10 @@ def _register(group: typer.Typer, kind: ServerKind, view: Callable[[dict[str, An
     if how.resource_url_help is not None:
         url_option = typer.Option("--resource-url", help=how.resource_url_help, show_default=False)
         params.append(option("resource_url", Annotated[str, url_option]))
+    name_option = typer.Option("--name", help=how.name_help, show_default=False)
     if how.name_required:
-        params.append(
-            option("name", Annotated[str, typer.Option("--name", help=how.name_help, show_default=False)])
-        )
+        params.append(option("name", Annotated[str, name_option]))
     else:
-        name_option = typer.Option("--name", help=how.name_help, show_default=False)
         params.append(option("name", Annotated[str | None, name_option], None))
     params.append(_DESCRIPTION)
     params += [_ACTIVATE] if how.activate else []
