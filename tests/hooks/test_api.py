@@ -108,6 +108,15 @@ def test_invalid_bodies_are_refused_naming_the_field(
     assert client.get(HOOKS, headers=hooks.auth).json() == []
 
 
+def test_expression_filters_are_refused_as_unsupported(hooks: Hooks, client: TestClient) -> None:
+    body = hook_body("https://hooks.example.com/okta")
+    body["events"]["filter"] = {"type": "EXPRESSION_LANGUAGE", "eventFilterMap": []}
+    response = client.post(HOOKS, headers=hooks.auth, json=body)
+    assert response.status_code == 400
+    causes = [cause["errorSummary"] for cause in response.json()["errorCauses"]]
+    assert causes == ["events.filter: Event hook filters are not supported"]
+
+
 def test_every_catalog_type_can_be_subscribed(hooks: Hooks) -> None:
     hook = hooks.create("https://hooks.example.com/okta", items=tuple(CATALOG))
     assert hook["events"]["items"] == list(CATALOG)

@@ -6,13 +6,14 @@ Messages name the field and the rule, never the value: a rejected body may hold 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from registrar.domain.inputs import _Body, parse_body
 from registrar.domain.urls import url_problem
-from registrar.errors import MalformedBody, ValidationFailed
+from registrar.errors import ValidationFailed
 from registrar.events.catalog import AUDITED, OKTA_EVENT_TYPES
 from registrar.syslog.cursor import Cursor, parse_cursor
 from registrar.syslog.timeparse import parse_timestamp
@@ -50,11 +51,6 @@ _RESERVED = frozenset(
 )
 
 
-class _Body(BaseModel):
-    # Unknown members are refused rather than ignored: a misspelt field must not pass as a no-op.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=False)
-
-
 class HeaderBody(_Body):
     key: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     value: HeaderValue
@@ -79,10 +75,16 @@ class ChannelBody(_Body):
     config: ChannelConfigBody
 
 
+def _no_filter(value: Any) -> None:
+    if value is not None:  # Okta's expression filters (Early Access) are not supported
+        raise PydanticCustomError("filter_unsupported", "Event hook filters are not supported")
+    return
+
+
 class EventsBody(_Body):
     type: Literal["EVENT_TYPE"]
     items: Annotated[list[str], Field(min_length=1, max_length=MAX_EVENT_TYPES)]
-    filter: None = None  # Okta's expression filters (Early Access) are not supported
+    filter: Annotated[None, BeforeValidator(_no_filter)] = None
 
 
 class EventHookBody(_Body):
@@ -108,44 +110,9 @@ class ReplayBody(_Body):
     since: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
-def _load(raw: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        raise MalformedBody() from None
-    if not isinstance(data, dict):
-        raise MalformedBody()
-    return data
-
-
-_M = TypeVar("_M", bound="_Body")
-
-
-def _validate(model: type[_M], data: dict[str, Any]) -> _M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        causes = []
-        for error in exc.errors(include_input=False, include_url=False):
-            where = ".".join(str(part) for part in error["loc"]) or "body"
-            causes.append(f"{where}: {_message(error)}")
-        raise ValidationFailed(causes) from None
-
-
-def _message(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "The field cannot be left blank"
-    if kind == "extra_forbidden":
-        return "Unknown property"
-    if error["loc"][-1:] == ("filter",):
-        return "Event hook filters are not supported"
-    return str(error["msg"])
-
-
 def parse_hook_body(raw: bytes, *, allow_http: bool) -> HookSpec:
     """Validate a create or replace body; raises ``MalformedBody`` or ``ValidationFailed`` (400)."""
-    body = _validate(EventHookBody, _load(raw))
+    body, _ = parse_body(raw, EventHookBody)
     problems: list[str] = []
     unknown = sorted({t for t in body.events.items if t not in AUDITED and t not in OKTA_EVENT_TYPES})
     if unknown:
@@ -189,7 +156,7 @@ def _header_problems(where: str, key: str, value: str) -> list[str]:
 
 def parse_replay_body(raw: bytes, head_seq: int) -> Cursor | int:
     """The position a replay asks for: a System Log cursor (``after``) or a time in epoch ms (``since``)."""
-    body = _validate(ReplayBody, _load(raw))
+    body, _ = parse_body(raw, ReplayBody)
     if (body.after is None) == (body.since is None):
         raise ValidationFailed(["after: Give exactly one of after (a System Log cursor) or since (a time)"])
     if body.after is not None:
