@@ -2,12 +2,12 @@
 
 The rule: an event whose first subject is a registry object that Registrar itself owns (an API, MCP, A2A
 or virtual MCP server, client authentication settings) is **Entity Management** (3004): the object is
-registered, changed, enabled, disabled or deleted. Authorization servers are third-party: Registrar only records a
-link from a resource server to an issuer it does not run, so adding, changing or removing one is an
-**API Activity** (6003) about two resources (the resource server and the issuer), which API Activity's
-``resources[]`` holds and Entity Management's single ``entity`` could not. Any other ``eventType`` (a
-type added to the catalog later) is API Activity / Other, the default the ocsf/examples Okta mapping
-uses "as this is a SaaS product".
+registered, changed, enabled, disabled or deleted. Authorization servers are third-party: Registrar only
+records a link from a resource server to an issuer it does not run, so adding, changing or removing one
+is an **API Activity** (6003) about two resources (the resource server and the issuer), which API
+Activity's ``resources[]`` holds and Entity Management's single ``entity`` could not. Any other
+``eventType`` (a type added to the catalog later) is API Activity / Other, the default the ocsf/examples
+Okta mapping uses "as this is a SaaS product".
 
 Activate and deactivate are OCSF's Enable (8) and Disable (9), "semi-permanent, editor visible" changes
 an administrator makes, rather than Activate (10), "a transient change of state of the engine"; 1.3.0
