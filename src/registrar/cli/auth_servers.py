@@ -22,9 +22,9 @@ from .commands import (
     identifier,
     list_command,
     option,
-    query_option,
     segment,
     show_command,
+    text_option,
 )
 from .kinds import KINDS, ServerKind, kind_of_id
 from .options import usage
@@ -93,10 +93,6 @@ def _one(operation: str | None = None) -> Callable[[Values], str]:
     return lambda values: f"{_collection(values['parent_id'], operation)}/{segment(values['auth_server_id'])}"
 
 
-def _endpoint(name: str, help_text: str) -> Any:
-    return option(name, Annotated[str | None, typer.Option(help=help_text, show_default=False)], None)
-
-
 def _add_body(values: Values) -> dict[str, Any]:
     """What ``add`` sends: the issuer, and the endpoints and grant types where the kind's are entered."""
     kind = kind_of_id(values["parent_id"])
@@ -137,7 +133,7 @@ def _group() -> typer.Typer:
         help=f"Authorization servers of a resource server: read for every kind, managed for {managed}.",
     )
     auth_server = identifier("auth_server_id", "authorization server", "eas")
-    filter_option = query_option("filter", 'SCIM filter, e.g. issuer sw "https://id".')
+    filter_option = text_option("filter", 'SCIM filter, e.g. issuer sw "https://id".')
     grant_types = option(
         "grant_types",
         Annotated[
@@ -162,9 +158,7 @@ def _group() -> typer.Typer:
         _one(),
         view_auth_server,
     )
-    issuer = option(
-        "issuer", Annotated[str, typer.Option(help="Issuer (cannot change later).", show_default=False)]
-    )
+    issuer = text_option("issuer", "Issuer (cannot change later).", required=True)
     show_command(
         group,
         "add",
@@ -172,8 +166,8 @@ def _group() -> typer.Typer:
         [
             _parent("add"),
             issuer,
-            _endpoint("authorization_endpoint", "Authorization endpoint (where the kind's are entered)."),
-            _endpoint("token_endpoint", "Token endpoint (where the kind's are entered)."),
+            text_option("authorization_endpoint", "Authorization endpoint (where the kind's are entered)."),
+            text_option("token_endpoint", "Token endpoint (where the kind's are entered)."),
             grant_types,
         ],
         lambda values: _collection(values["parent_id"], "add"),
@@ -189,8 +183,8 @@ def _group() -> typer.Typer:
         [
             _parent("update"),
             auth_server,
-            _endpoint("authorization_endpoint", "New authorization endpoint."),
-            _endpoint("token_endpoint", "New token endpoint."),
+            text_option("authorization_endpoint", "New authorization endpoint."),
+            text_option("token_endpoint", "New token endpoint."),
             grant_types,
         ],
         _one("update"),

@@ -13,7 +13,7 @@ import typer
 from rich.console import RenderableType
 
 from .client import CLIENT_AUTH_SETTINGS, RegistrarClient, json_of
-from .commands import Values, argument, delete_command, list_command, query_option, segment, show_command
+from .commands import Values, argument, delete_command, list_command, segment, show_command, text_option
 from .kinds import KINDS, kind_of_id
 from .options import DEFAULT_URL, JsonOption, TokenOption, UrlOption, connect, read_secret, usage
 from .output import Column, detail, listing, show
@@ -97,7 +97,7 @@ list_command(
     (),
     lambda _: CLIENT_AUTH_SETTINGS,
     view_settings_list,
-    queries=(query_option("search", 'SCIM search, e.g. resourceOrn eq "orn:…".'),),
+    queries=(text_option("search", 'SCIM search, e.g. resourceOrn eq "orn:…".'),),
 )
 show_command(
     client_auth_settings,

@@ -35,9 +35,9 @@ __all__ = [
     "lifecycle_commands",
     "list_command",
     "option",
-    "query_option",
     "segment",
     "show_command",
+    "text_option",
     "under",
 ]
 
@@ -69,9 +69,12 @@ def option(name: str, annotation: Any, default: Any = _EMPTY) -> inspect.Paramet
     return _parameter(name, annotation, default)
 
 
-def query_option(name: str, help_text: str) -> inspect.Parameter:
-    """An optional text option sent as the query parameter ``name`` (``--search``, ``--filter``)."""
-    return option(name, Annotated[str | None, typer.Option(help=help_text, show_default=False)], None)
+def text_option(name: str, help_text: str, *, required: bool = False) -> inspect.Parameter:
+    """An option taking text, named for ``name`` (``--client-auth-settings``); without it: ``None``."""
+    declared = typer.Option(f"--{name.replace('_', '-')}", help=help_text, show_default=False)
+    if required:
+        return option(name, Annotated[str, declared])
+    return option(name, Annotated[str | None, declared], None)
 
 
 JSON = option("as_json", JsonOption, False)

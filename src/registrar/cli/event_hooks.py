@@ -6,7 +6,6 @@ The value of the authentication header is a secret: read from a hidden prompt, s
 
 from __future__ import annotations
 
-import inspect
 from typing import Annotated, Any
 
 import typer
@@ -24,6 +23,7 @@ from .commands import (
     option,
     segment,
     show_command,
+    text_option,
 )
 from .options import connect, read_secret, usage
 from .output import Column, detail, listing, show
@@ -42,24 +42,6 @@ Headers = Annotated[
     list[str] | None,
     typer.Option("--header", help="An extra header, 'Name: value' (repeatable).", show_default=False),
 ]
-AuthHeader = Annotated[
-    str | None,
-    typer.Option(
-        "--auth-header",
-        help="Name of the header carrying a secret (e.g. Authorization); its value is then read from "
-        "--auth-value-file, a hidden prompt, or stdin.",
-        show_default=False,
-    ),
-]
-AuthValueFile = Annotated[
-    str | None,
-    typer.Option(
-        "--auth-value-file",
-        help="Read the auth header's value from this file (- for stdin).",
-        show_default=False,
-    ),
-]
-
 COLUMNS = (
     Column("ID", "id", no_wrap=True),
     Column("STATUS", "status", no_wrap=True),
@@ -104,18 +86,16 @@ show_command(event_hooks, "list", "List event hooks.", (), lambda _: EVENT_HOOKS
 show_command(event_hooks, "get", "Show an event hook and its delivery health.", [_HOOK], _path_of, view_hook)
 
 
-def _text(name: str, flag: str, help_text: str, *, required: bool = False) -> inspect.Parameter:
-    if required:
-        return option(name, Annotated[str, typer.Option(flag, help=help_text, show_default=False)])
-    return option(name, Annotated[str | None, typer.Option(flag, help=help_text, show_default=False)], None)
-
-
 _EVENT_TYPES = option("event_types", EventTypes, None)
 # The extra headers, and the auth header whose value is a secret: the same for create and update.
 _HEADERS = (
     option("headers", Headers, None),
-    option("auth_header", AuthHeader, None),
-    option("auth_value_file", AuthValueFile, None),
+    text_option(
+        "auth_header",
+        "Name of the header carrying a secret (e.g. Authorization); its value is then read from "
+        "--auth-value-file, a hidden prompt, or stdin.",
+    ),
+    text_option("auth_value_file", "Read the auth header's value from this file (- for stdin)."),
 )
 
 
@@ -184,10 +164,10 @@ command(
     "create",
     "Create an event hook (ACTIVE, UNVERIFIED: run `verify` next).",
     [
-        _text("name", "--name", "A name for the hook.", required=True),
-        _text("uri", "--uri", "Where events are POSTed (https).", required=True),
+        text_option("name", "A name for the hook.", required=True),
+        text_option("uri", "Where events are POSTed (https).", required=True),
         _EVENT_TYPES,
-        _text("description", "--description", "Description."),
+        text_option("description", "Description."),
         *_HEADERS,
         JSON,
         *CONNECTION,
@@ -200,10 +180,10 @@ command(
     "Change an event hook; lists given here (--event-type, --header) replace the stored ones.",
     [
         _HOOK,
-        _text("name", "--name", "New name."),
-        _text("uri", "--uri", "New URI."),
+        text_option("name", "New name."),
+        text_option("uri", "New URI."),
         _EVENT_TYPES,
-        _text("description", "--description", "New description."),
+        text_option("description", "New description."),
         *_HEADERS,
         JSON,
         *CONNECTION,

@@ -25,9 +25,9 @@ from .commands import (
     lifecycle_commands,
     list_command,
     option,
-    query_option,
     segment,
     show_command,
+    text_option,
     under,
 )
 from .kinds import KINDS, ServerKind
@@ -36,15 +36,9 @@ from .output import Column, detail, listing
 
 __all__ = ["groups"]
 
-_SEARCH = query_option("search", 'SCIM search, e.g. status eq "ACTIVE".')
-_DESCRIPTION = option(
-    "description",
-    Annotated[str | None, typer.Option("--description", help="Description.", show_default=False)],
-    None,
-)
-_NEW_NAME = option(
-    "name", Annotated[str | None, typer.Option("--name", help="Display name.", show_default=False)], None
-)
+_SEARCH = text_option("search", 'SCIM search, e.g. status eq "ACTIVE".')
+_DESCRIPTION = text_option("description", "Description.")
+_NEW_NAME = text_option("name", "Display name.")
 _CAPABILITIES = option(
     "capability",
     Annotated[
@@ -60,16 +54,10 @@ _CAPABILITIES = option(
 _ACTIVATE = option(
     "activate", Annotated[bool, typer.Option("--activate", help="Register it ACTIVE right away.")], False
 )
-_CLIENT_AUTH_SETTINGS = option(
+_CLIENT_AUTH_SETTINGS = text_option(
     "client_auth_settings",
-    Annotated[
-        str,
-        typer.Option(
-            "--client-auth-settings",
-            help="The client authentication settings (rsc…) whose client credentials get the token.",
-            show_default=False,
-        ),
-    ],
+    "The client authentication settings (rsc…) whose client credentials get the token.",
+    required=True,
 )
 
 CAPABILITY_COLUMNS = (
@@ -142,14 +130,8 @@ def _register(group: typer.Typer, kind: ServerKind, view: Callable[[dict[str, An
     how = kind.registration
     params: list[inspect.Parameter] = []
     if how.resource_url_help is not None:
-        url_option = typer.Option("--resource-url", help=how.resource_url_help, show_default=False)
-        params.append(option("resource_url", Annotated[str, url_option]))
-    name_option = typer.Option("--name", help=how.name_help, show_default=False)
-    if how.name_required:
-        params.append(option("name", Annotated[str, name_option]))
-    else:
-        params.append(option("name", Annotated[str | None, name_option], None))
-    params.append(_DESCRIPTION)
+        params.append(text_option("resource_url", how.resource_url_help, required=True))
+    params += [text_option("name", how.name_help, required=how.name_required), _DESCRIPTION]
     params += [_ACTIVATE] if how.activate else []
     params += [_CAPABILITIES] if how.capabilities else []
 
