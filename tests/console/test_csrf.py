@@ -26,13 +26,18 @@ from registrar.store.schema import (
     client_auth_settings,
     console_sessions,
     event_hooks,
+    mcp_discoveries,
+    mcp_tools,
     resource_auth_servers,
     resource_servers,
+    virtual_capabilities,
 )
 
+from ..api.test_api_auth_servers import AS_BODY
 from ..api.test_api_auth_servers import add as add_auth_server
 from ..api.test_api_servers import register as register_api_server
 from ..api.test_client_auth_settings import create as create_settings
+from ..discovery.a2a_agent import a2a_agent, oauth2
 from ..discovery.servers import sdk_authorization_server, sdk_mcp_server
 from .conftest import Console, registry_events
 
@@ -41,7 +46,16 @@ _FORM = {"resourceUrl": "https://api.example.com/", "displayName": "Payments"}
 _SIGN_IN = "/login"  # the one route before a session: its token is the double-submit login token
 _WRONG = "x" * 43  # the shape of a real token, not its value
 _PARAMETER = re.compile(r"{(\w+)}")
-_REGISTRY = (resource_servers, resource_auth_servers, client_auth_settings, event_hooks)
+_REGISTRY = (
+    resource_servers,
+    resource_auth_servers,
+    client_auth_settings,
+    event_hooks,
+    mcp_tools,
+    mcp_discoveries,
+    virtual_capabilities,
+)
+API = "/resource-servers/api/v1"
 
 
 def console_post_paths(app: FastAPI) -> list[str]:
@@ -78,6 +92,15 @@ def mcp_resource() -> Iterator[str]:
         yield resource
 
 
+@pytest.fixture(scope="module")
+def a2a_resource() -> Iterator[str]:
+    """A real A2A agent (``a2a-sdk``) whose card names a real SDK authorization server; yields its URL."""
+    with sdk_authorization_server() as issuer:
+        metadata = f"{issuer}.well-known/oauth-authorization-server"
+        with a2a_agent({"oauth": oauth2(metadata_url=metadata)}) as url:
+            yield url
+
+
 class Registry:
     """The objects a route's path names, registered through the API on first use."""
 
@@ -96,14 +119,45 @@ class Registry:
     def settings(self) -> dict[str, Any]:
         return dict(create_settings(self._client, self._auth, self.api_server["orn"]))
 
-    @cached_property
-    def mcp_server(self) -> dict[str, Any]:
-        resource: str = self._request.getfixturevalue("mcp_resource")
-        response = self._client.post(
-            "/resource-servers/api/v1/mcp-servers", json={"resourceUrl": resource}, headers=self._auth
-        )
+    def _created(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self._client.post(f"{API}/{path}", json=body, headers=self._auth)
         assert response.status_code == 201, response.text
         return dict(response.json())
+
+    @cached_property
+    def mcp_server(self) -> dict[str, Any]:
+        return self._created("mcp-servers", {"resourceUrl": self._request.getfixturevalue("mcp_resource")})
+
+    @cached_property
+    def a2a_server(self) -> dict[str, Any]:
+        return self._created("a2a-servers", {"resourceUrl": self._request.getfixturevalue("a2a_resource")})
+
+    @cached_property
+    def virtual_server(self) -> dict[str, Any]:
+        return self._created("virtual-mcp-servers", {"metadata": {"displayName": "Toolbox"}})
+
+    def server(self, kind: str) -> dict[str, Any]:
+        """The server of the kind a console path starts with (``api-servers``, ``mcp-servers``, ...)."""
+        by_kind = {
+            "api-servers": "api_server",
+            "mcp-servers": "mcp_server",
+            "a2a-servers": "a2a_server",
+            "virtual-mcp-servers": "virtual_server",
+        }
+        if kind not in by_kind:
+            pytest.fail(f"no test server of the kind {kind}; teach Registry.server one", pytrace=False)
+        server: dict[str, Any] = getattr(self, by_kind[kind])
+        return server
+
+    def auth_server_of(self, kind: str) -> str:
+        """The id of an authorization server linked to the kind's server (added, or found at registration)."""
+        if kind == "api-servers":
+            return str(self.auth_server["id"])
+        server = self.server(kind)
+        found = server.get("_embedded", {}).get("authorizationServers", [])
+        if found:
+            return str(found[0]["id"])
+        return str(self._created(f"{kind}/{server['id']}/authorization-servers", AS_BODY)["id"])
 
     def fill(self, path: str) -> str:
         """``path`` with each ``{parameter}`` replaced by the id of a real object (or a real action)."""
@@ -111,12 +165,10 @@ class Registry:
 
     def _value(self, path: str, name: str) -> str:
         kind = path.split("/")[1]
-        if name == "server_id" and kind == "api-servers":
-            return str(self.api_server["id"])
-        if name == "server_id" and kind == "mcp-servers":
-            return str(self.mcp_server["id"])
-        if name == "auth_server_id" and kind == "api-servers":
-            return str(self.auth_server["id"])
+        if name == "server_id":
+            return str(self.server(kind)["id"])
+        if name == "auth_server_id":
+            return self.auth_server_of(kind)
         if name == "settings_id" and kind == "client-auth-settings":
             return str(self.settings["id"])
         if name == "action":

@@ -105,7 +105,7 @@ def test_an_administrator_registers_activates_and_audits_an_mcp_server(server: L
             expect(page.locator(".whoami-name")).to_have_text("Sam Sec")
 
             # Register the MCP server: discovery finds its authorization server.
-            page.get_by_role("link", name="MCP servers").click()
+            page.get_by_role("link", name="MCP servers", exact=True).click()
             page.get_by_role("link", name="Register MCP server").click()
             page.get_by_label("Resource URL").fill(resource)
             page.get_by_label("Display name").fill("Echo tools")
@@ -127,7 +127,7 @@ def test_an_administrator_registers_activates_and_audits_an_mcp_server(server: L
 
             # The list's search runs through htmx; a malformed expression is reported inline, in Okta's words.
             nav = page.get_by_role("navigation", name="Main")
-            nav.get_by_role("link", name="MCP servers").click()
+            nav.get_by_role("link", name="MCP servers", exact=True).click()
             search = page.get_by_role("searchbox", name="Search expression")
             search.fill('status eq "ACTIVE" and')
             search.press("Enter")

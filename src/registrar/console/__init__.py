@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from . import _routes_api, _routes_auth, _routes_home, _routes_logs, _routes_mcp, _routes_settings
+from . import _routes_auth, _routes_home, _routes_logs, _routes_servers, _routes_settings
 from ._accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem, set_password
 from ._sessions import ABSOLUTE_LIFETIME, IDLE_TIMEOUT, end_user_sessions
 from ._web import STATIC_PATH, ConsoleStatic
@@ -32,6 +32,6 @@ __all__ = [
 
 def install_console(app: FastAPI) -> None:
     """Serve the console at ``/`` (its pages never appear in the OpenAPI document)."""
-    for module in (_routes_home, _routes_auth, _routes_api, _routes_mcp, _routes_settings, _routes_logs):
+    for module in (_routes_home, _routes_auth, _routes_servers, _routes_settings, _routes_logs):
         app.include_router(module.router)
     app.mount(STATIC_PATH, ConsoleStatic(directory=Path(__file__).with_name("static")), name="console-static")

@@ -23,6 +23,8 @@ NOTICES = {
     "auth-server-updated": "Authorization server saved.",
     "auth-server-removed": "Authorization server removed.",
     "created": "Created.",
+    "discovered": "Tool discovery ran; any change is in the System Log.",
+    "capabilities-updated": "Capabilities saved.",
 }
 
 

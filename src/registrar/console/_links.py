@@ -7,15 +7,25 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from registrar.kinds import KINDS
+
 __all__ = ["TargetLink", "events_url", "target_links"]
 
-_PAGES = {
-    "ApiServer": "/api-servers/{id}",
-    "McpServer": "/mcp-servers/{id}",
-    "ClientAuthSettings": "/client-auth-settings/{id}",
-}
-# Authorization servers have no page of their own: they are shown on their resource server's page.
-_PARENTS = {"ApiAuthServer": "ApiServer", "ExternalAuthServer": "McpServer"}
+_PAGES = {kind.entity: f"/{kind.path}/{{id}}" for kind in KINDS.values()}
+_PAGES["ClientAuthSettings"] = "/client-auth-settings/{id}"
+
+
+def _shown_on() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Authorization servers and tools have no page of their own: each is shown on the page of a server
+    its event also names, at ``#<anchor prefix><id>``. Target type -> (anchor prefix, server types)."""
+    owners: dict[str, list[str]] = {}
+    for kind in KINDS.values():
+        owners.setdefault(kind.auth_entity, []).append(kind.entity)
+    shown = {auth: ("as-", tuple(entities)) for auth, entities in owners.items()}
+    return shown | {"McpServerTool": ("tool-", ("McpServer",))}
+
+
+_SHOWN_ON = _shown_on()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +45,7 @@ def events_url(target_id: str, **extra: str) -> str:
 
 
 def target_links(targets: Sequence[Mapping[str, Any]]) -> list[TargetLink]:
-    """Links for an event's ``target[]``; an authorization server links into its server's page."""
+    """Links for an event's ``target[]``; an authorization server or a tool links into its server's page."""
     by_type = {str(t.get("type")): str(t.get("id")) for t in targets}
     links = []
     for target in targets:
@@ -43,9 +53,12 @@ def target_links(targets: Sequence[Mapping[str, Any]]) -> list[TargetLink]:
         href = None
         if kind in _PAGES:
             href = _PAGES[kind].format(id=object_id)
-        elif kind in _PARENTS and _PARENTS[kind] in by_type:
-            parent = _PARENTS[kind]
-            href = _PAGES[parent].format(id=by_type[parent]) + f"#as-{object_id}"
+        elif kind in _SHOWN_ON:
+            anchor, owners = _SHOWN_ON[kind]
+            owner = next((owner for owner in owners if owner in by_type), None)
+            href = (
+                None if owner is None else _PAGES[owner].format(id=by_type[owner]) + f"#{anchor}{object_id}"
+            )
         name = target.get("displayName")
         label = str(name) if name and name != "unknown" else object_id
         links.append(TargetLink(kind, object_id, label, href, events_url(object_id)))

@@ -6,57 +6,58 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from registrar.errors import NotFound, RegistrarError
-from registrar.kinds import api, mcp
+from registrar.errors import NotFound
+from registrar.scopes import CAS_MANAGE, CAS_READ
 from registrar.services import client_auth_settings
 from registrar.services.deps import Deps, client_auth_settings_orn
 from registrar.services.resource_servers import servers
 
-from ._forms import NOTICES, FormErrors, errors_of, text
+from ._forms import FormErrors, text
+from ._kinds import views
 from ._links import events_url
 from ._web import (
     ConsoleRoute,
     CurrentSession,
     attempt,
-    audit_context,
-    check_csrf,
     deps_of,
+    listed,
     not_found,
+    notice_of,
+    posted,
     render,
     require_scopes,
+    see_other,
 )
 
 __all__ = ["router"]
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
-_READ = (
-    "okta.resourceServers.clientAuthSettings.read",
-    "okta.resourceServers.clientAuthSettings.manage",
-    "okta.resourceServers.apiServers.read",
-    "okta.resourceServers.mcpServers.read",
-)
+# The settings pages: for those who read settings, or a kind of server settings are for.
+_READ = (CAS_READ, CAS_MANAGE, *(view.kind.read_scopes[0] for view in views()))
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
+_SHORT = {"vmcp": "Virtual MCP"}  # a kind's label before a server's name, where it is not its key's
 
 
 def _resources(deps: Deps, scopes: frozenset[str]) -> list[dict[str, str]]:
-    """The resource servers settings can be created for, as ``{orn, label}`` choices."""
+    """The resource servers settings can be created for, as ``{orn, label, href}`` choices."""
     choices = []
-    if scopes & {"okta.resourceServers.apiServers.read", "okta.resourceServers.apiServers.manage"}:
-        for listed in servers(api.KIND.key).list_servers(deps, limit=200, after=None, search=None).items:
-            server = listed.server
-            orn = api.KIND.orn(deps.org_id, server.id)
+    for view in views():
+        kind = view.kind
+        if not scopes.intersection(kind.read_scopes):
+            continue
+        short = _SHORT.get(kind.key, kind.key.upper())
+        for listed_server in servers(kind.key).list_servers(deps, limit=200, after=None, search=None).items:
+            server = listed_server.server
             choices.append(
-                {"orn": orn, "label": f"API · {server.display_name}", "href": f"/api-servers/{server.id}"}
+                {
+                    "orn": kind.orn(deps.org_id, server.id),
+                    "label": f"{short} · {server.display_name}",
+                    "href": f"{view.base}/{server.id}",
+                }
             )
-    if scopes & {"okta.resourceServers.mcpServers.read", "okta.resourceServers.mcpServers.manage"}:
-        for detail in servers(mcp.KIND.key).list_servers(deps, limit=200, after=None, search=None).items:
-            orn = mcp.KIND.orn(deps.org_id, detail.server.id)
-            label = f"MCP · {detail.server.display_name}"
-            choices.append({"orn": orn, "label": label, "href": f"/mcp-servers/{detail.server.id}"})
     return choices
 
 
@@ -65,14 +66,9 @@ def list_settings(request: Request, session: CurrentSession, after: str = "") ->
     """All client authentication settings, with the resource server each is for."""
     require_scopes(session, *_READ)
     deps = deps_of(request)
-    error: FormErrors | None = None
-    items: list[Any] = []
-    next_after = None
-    try:
-        page = client_auth_settings.list_settings(deps, limit=50, after=after or None, search=None)
-        items, next_after = list(page.items), page.next_cursor
-    except RegistrarError as failure:
-        error = errors_of(failure)
+    items, next_after, error = listed(
+        client_auth_settings.list_settings, deps=deps, limit=50, after=after or None, search=None
+    )
     resources = {choice["orn"]: choice for choice in _resources(deps, session.scopes)}
     context = {
         "title": "Client authentication settings",
@@ -80,7 +76,7 @@ def list_settings(request: Request, session: CurrentSession, after: str = "") ->
         "resources": resources,
         "error": error,
         "next_after": next_after,
-        "notice": NOTICES.get(request.query_params.get("notice") or ""),
+        "notice": notice_of(request),
     }
     return render(request, "settings/list.html", context)
 
@@ -117,8 +113,7 @@ def _values(form: Any) -> dict[str, Any]:
 @router.post("/client-auth-settings/new")
 async def create_settings(request: Request, session: CurrentSession) -> Response:
     """Create settings (``client_authentication_settings.create``); the secret goes only to the service."""
-    form = await request.form()
-    check_csrf(request, session, form)
+    form, ctx = await posted(request, session)
     values = _values(form)
     secret = form.get("clientSecret")
     body = orjson.dumps(
@@ -134,11 +129,10 @@ async def create_settings(request: Request, session: CurrentSession) -> Response
             },
         }
     )
-    ctx = audit_context(request, session)
     created, error = await attempt(client_auth_settings.create, deps_of(request), ctx, body)
     if error is not None or created is None:
         return await run_in_threadpool(_form_page, request, session, values, error)
-    return RedirectResponse(f"/client-auth-settings/{created.id}?notice=created", status_code=303)
+    return see_other(f"/client-auth-settings/{created.id}?notice=created")
 
 
 def _detail(request: Request, session: Any, settings_id: str, error: FormErrors | None = None) -> Response:
@@ -157,7 +151,7 @@ def _detail(request: Request, session: Any, settings_id: str, error: FormErrors 
         "auth_methods": AUTH_METHODS,
         "events_href": events_url(settings.id, range="30d"),
         "error": error,
-        "notice": NOTICES.get(request.query_params.get("notice") or ""),
+        "notice": notice_of(request),
     }
     return render(request, "settings/detail.html", context, 400 if error else 200)
 
@@ -172,8 +166,7 @@ def settings_detail(request: Request, settings_id: str, session: CurrentSession)
 @router.post("/client-auth-settings/{settings_id}/edit")
 async def update_settings(request: Request, settings_id: str, session: CurrentSession) -> Response:
     """Update settings (``client_authentication_settings.update``); an empty secret field keeps the secret."""
-    form = await request.form()
-    check_csrf(request, session, form)
+    form, ctx = await posted(request, session)
     values = _values(form)
     configuration: dict[str, Any] = {
         "clientId": values["clientId"],
@@ -186,11 +179,16 @@ async def update_settings(request: Request, settings_id: str, session: CurrentSe
     body = orjson.dumps(
         {"name": values["name"], "resourceOrn": values["resourceOrn"], "configuration": configuration}
     )
-    ctx = audit_context(request, session)
-    _, error = await attempt(client_auth_settings.update, deps_of(request), ctx, settings_id, body)
-    if error is not None:
-        return await run_in_threadpool(_detail, request, session, settings_id, error)
-    return RedirectResponse(f"/client-auth-settings/{settings_id}?notice=updated", status_code=303)
+    return await _settings_action(
+        request,
+        session,
+        settings_id,
+        f"/client-auth-settings/{settings_id}?notice=updated",
+        client_auth_settings.update,
+        ctx,
+        settings_id,
+        body,
+    )
 
 
 @router.get("/client-auth-settings/{settings_id}/confirm/delete")
@@ -216,10 +214,23 @@ def confirm_delete_settings(request: Request, settings_id: str, session: Current
 @router.post("/client-auth-settings/{settings_id}/delete")
 async def delete_settings(request: Request, settings_id: str, session: CurrentSession) -> Response:
     """Delete settings (``client_authentication_settings.delete``)."""
-    form = await request.form()
-    check_csrf(request, session, form)
-    ctx = audit_context(request, session)
-    _, error = await attempt(client_auth_settings.delete_settings, deps_of(request), ctx, settings_id)
+    _, ctx = await posted(request, session)
+    return await _settings_action(
+        request,
+        session,
+        settings_id,
+        "/client-auth-settings?notice=deleted",
+        client_auth_settings.delete_settings,
+        ctx,
+        settings_id,
+    )
+
+
+async def _settings_action(
+    request: Request, session: Any, settings_id: str, location: str, call: Any, *args: Any
+) -> Response:
+    """Run a change of one settings object: on success, go to ``location``; else show it with the error."""
+    _, error = await attempt(call, deps_of(request), *args)
     if error is not None:
         return await run_in_threadpool(_detail, request, session, settings_id, error)
-    return RedirectResponse("/client-auth-settings?notice=deleted", status_code=303)
+    return see_other(location)

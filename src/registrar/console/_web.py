@@ -18,15 +18,18 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from registrar.context import RequestContext, context_for_user, external_origin
 from registrar.controls import escape_controls
+from registrar.discovery import FetchPolicy
 from registrar.errors import RegistrarError
 from registrar.services.deps import Deps
 
-from ._forms import FormErrors, errors_of
+from ._forms import NOTICES, FormErrors, errors_of
+from ._jsonview import visible_json
 from ._sessions import ConsoleSession, csrf_matches, load_session
 
 if TYPE_CHECKING:  # registrar.api imports the console: a runtime import would be circular
@@ -45,14 +48,20 @@ __all__ = [
     "ScopeMissing",
     "attempt",
     "attempt_discovery",
+    "attempt_on",
     "audit_context",
     "check_csrf",
     "cookie_name",
     "deps_of",
+    "fetch_policy",
     "is_https",
+    "listed",
     "not_found",
+    "notice_of",
+    "posted",
     "render",
     "require_scopes",
+    "see_other",
     "templates",
 ]
 
@@ -119,6 +128,7 @@ templates = Jinja2Templates(directory=_HERE / "templates")
 templates.env.globals["static"] = _static_url
 templates.env.filters["timestamp"] = _timestamp
 templates.env.filters["urlquote"] = lambda value: quote(str(value), safe="")
+templates.env.filters["visible_json"] = visible_json  # a str: escaped like any other value
 # Every value a page shows may have come from outside (remote metadata, an old event): control and
 # invisible format characters are shown as visible escapes, before HTML escaping. TAB, LF and CR stay,
 # so that a description round-trips through its form.
@@ -182,6 +192,11 @@ def deps_of(request: Request) -> Deps:
     return deps
 
 
+def fetch_policy(request: Request) -> FetchPolicy:
+    """The operator's SSRF policy for what the console's operations fetch, exactly as the API applies it."""
+    return FetchPolicy.from_settings(deps_of(request).settings)
+
+
 def is_https(request: Request) -> bool:
     """Whether the browser reached us over https (directly or through a trusted proxy)."""
     scheme, _ = external_origin(request.scope, request.app.state.enricher.trusted_proxies)
@@ -223,6 +238,18 @@ def check_csrf(request: Request, session: ConsoleSession, form: Mapping[str, Any
     presented = form.get("csrf_token") or request.headers.get("x-csrf-token")
     if not csrf_matches(session, presented if isinstance(presented, str) else None):
         raise CsrfRejected()
+
+
+async def posted(request: Request, session: ConsoleSession) -> tuple[FormData, RequestContext]:
+    """A submitted form whose CSRF token matches the session's, and the audit context of what it asks."""
+    form = await request.form()
+    check_csrf(request, session, form)
+    return form, audit_context(request, session)
+
+
+def see_other(location: str) -> RedirectResponse:
+    """After a form's action succeeded: the page to show, loaded with GET (a reload does not repeat it)."""
+    return RedirectResponse(location, status_code=303)
 
 
 def require_scopes(session: ConsoleSession, *any_of: str) -> None:
@@ -280,6 +307,29 @@ async def attempt_discovery(
         return await discoveries.run(session.token_id or session.user.id, call, *args), None
     except RegistrarError as error:
         return None, errors_of(error)
+
+
+async def attempt_on(
+    request: Request, session: ConsoleSession, fetches: bool, call: Callable[..., T], *args: Any
+) -> tuple[T | None, FormErrors | None]:
+    """``attempt_discovery`` for an operation that reads the network (``fetches``), else ``attempt``."""
+    if fetches:
+        return await attempt_discovery(request, session, call, *args)
+    return await attempt(call, *args)
+
+
+def listed(call: Callable[..., Any], **arguments: Any) -> tuple[list[Any], str | None, FormErrors | None]:
+    """One page of a list (its items and the next page's cursor), or the error its filter or cursor made."""
+    try:
+        page = call(**arguments)
+    except RegistrarError as error:
+        return [], None, errors_of(error)
+    return list(page.items), page.next_cursor, None
+
+
+def notice_of(request: Request) -> str | None:
+    """The message a redirect asked the page to show (``?notice=``), from the fixed set."""
+    return NOTICES.get(request.query_params.get("notice") or "")
 
 
 def not_found(request: Request, object_id: str) -> Response:
