@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 from okta.models.log_event import LogEvent
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
+
+from registrar.integrity.reconcile import reconcile
 
 from ..conftest import MakeToken
 from ..discovery.servers import MetadataSite
@@ -429,3 +432,14 @@ def test_an_authorization_server_is_unlinked_where_the_kind_allows_it(kind: Kind
     failure = events()[-1]
     assert (failure["eventType"], failure["outcome"]["result"]) == (kind.event(kind.unlink), "FAILURE")
     assert [t["id"] for t in failure["target"]] == [server["id"], "eas00000000000000000"]
+
+
+def test_the_state_built_through_the_api_reconciles_with_the_log(kind: Kind, engine: Engine) -> None:
+    kept, gone = kind.register("Kept"), kind.register("Gone")
+    kind.client.post(f"{kind.base}/{kept['id']}/lifecycle/activate", headers=kind.auth)
+    kind.client.patch(
+        f"{kind.base}/{kept['id']}", json={"metadata": {"displayName": "Renamed"}}, headers=kind.auth
+    )
+    assert kind.client.delete(f"{kind.base}/{gone['id']}", headers=kind.auth).status_code == 204
+    with engine.connect() as conn:
+        assert reconcile(conn) == []

@@ -49,8 +49,9 @@ def _servers(kind: str) -> ColumnElement[bool]:
     return resource_servers.c.kind == kind
 
 
-def _linked_to(kind: str) -> ColumnElement[bool]:
-    return resource_auth_servers.c.server_id.in_(select(resource_servers.c.id).where(_servers(kind)))
+def _linked_to(*kinds: str) -> ColumnElement[bool]:
+    owners = select(resource_servers.c.id).where(resource_servers.c.kind.in_(kinds))
+    return resource_auth_servers.c.server_id.in_(owners)
 
 
 _KINDS: dict[str, _Kind] = {
@@ -75,11 +76,22 @@ _KINDS: dict[str, _Kind] = {
         frozenset({"resource_servers.mcp_server.delete"}),
         _servers("mcp"),
     ),
+    "A2aServer": _Kind(
+        resource_servers,
+        ("status", "display_name"),
+        frozenset({"resource_servers.a2a_server.delete"}),
+        _servers("a2a"),
+    ),
     "ExternalAuthServer": _Kind(
         resource_auth_servers,
         ("status",),
-        frozenset({"resource_servers.mcp_server.auth_server.delete"}),
-        _linked_to("mcp"),
+        frozenset(
+            {
+                "resource_servers.mcp_server.auth_server.delete",
+                "resource_servers.a2a_server.auth_server.remove",
+            }
+        ),
+        _linked_to("mcp", "a2a"),
     ),
 }
 _API_STATUS = {
@@ -111,6 +123,8 @@ def _expected(
         return (target["displayName"],)
     if kind == "McpServer":
         return (detail.get("mcpServerStatus"), target["displayName"])
+    if kind == "A2aServer":
+        return (detail.get("a2aServerStatus"), target["displayName"])
     return (detail.get("authServerStatus"),)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from typing import Any, Protocol
 
 import orjson
@@ -67,18 +68,15 @@ def org_id(conn: Connection) -> str:
     return str(conn.execute(select(installation.c.org_id)).scalar_one())
 
 
+def _same_named(row: Row[Any], entity: type[Any], *decoded: str) -> dict[str, Any]:
+    """The row's columns named like the fields of ``entity`` (a dataclass), but for the ``decoded`` ones."""
+    values = row._mapping
+    return {f.name: values[f.name] for f in fields(entity) if f.name not in decoded}
+
+
 def _client_auth_settings(row: Row[Any]) -> ClientAuthSettings:
-    return ClientAuthSettings(
-        id=row.id,
-        name=row.name,
-        resource_orn=row.resource_orn,
-        purpose=row.purpose,
-        client_id=row.client_id,
-        scopes=tuple(orjson.loads(row.scopes)),
-        token_endpoint_auth_method=row.token_endpoint_auth_method,
-        created_ms=row.created_ms,
-        last_updated_ms=row.last_updated_ms,
-    )
+    scopes = tuple(orjson.loads(row.scopes))
+    return ClientAuthSettings(**_same_named(row, ClientAuthSettings, "scopes"), scopes=scopes)
 
 
 def get_client_auth_settings(conn: Connection, settings_id: str) -> ClientAuthSettings | None:
@@ -168,17 +166,8 @@ def list_page(
 
 
 def _server(kind: StoredKind, row: Row[Any]) -> ResourceServer[Any]:
-    return ResourceServer(
-        id=row.id,
-        resource_url=row.resource_url,
-        display_name=row.display_name,
-        description=row.description,
-        status=row.status,
-        detected=kind.detected_from_json(orjson.loads(row.detected_metadata)),
-        last_refreshed_ms=row.last_refreshed_ms,
-        created_ms=row.created_ms,
-        last_updated_ms=row.last_updated_ms,
-    )
+    detected = kind.detected_from_json(orjson.loads(row.detected_metadata))
+    return ResourceServer(**_same_named(row, ResourceServer, "detected"), detected=detected)
 
 
 def _server_values(server: ResourceServer[Any]) -> dict[str, Any]:
@@ -265,20 +254,14 @@ def settings_referencing(conn: Connection, orn: str) -> int:
 
 
 def _auth_server(row: Row[Any]) -> AuthServer[Any]:
-    detected = orjson.loads(row.detected_metadata)
-    return AuthServer(
-        id=row.id,
-        server_id=row.server_id,
-        issuer=row.issuer,
-        status=row.status,
-        detected=AuthServerMetadata.from_json(detected)
-        if detected
-        else EnteredEndpoints(
-            row.authorization_endpoint, row.token_endpoint, tuple(orjson.loads(row.grant_types))
-        ),
-        created_ms=row.created_ms,
-        last_updated_ms=row.last_updated_ms,
+    stored = orjson.loads(row.detected_metadata)
+    grant_types = tuple(orjson.loads(row.grant_types))
+    detected = (
+        AuthServerMetadata.from_json(stored)
+        if stored
+        else EnteredEndpoints(row.authorization_endpoint, row.token_endpoint, grant_types)
     )
+    return AuthServer(**_same_named(row, AuthServer, "detected"), detected=detected)
 
 
 def _auth_values(auth: AuthServer[Any]) -> dict[str, Any]:
