@@ -130,6 +130,7 @@ def server_json(kind: Kind, detail: ServerDetail[Any], base: str, org_id: str) -
             "lastRefreshedAt": None if refreshed is None else _ts(refreshed),
         }
         body["authorizationServerCount"] = len(detail.authorization_servers)
+    body |= dict(detail.extras)
     body |= {"created": _ts(server.created_ms), "lastUpdated": _ts(server.last_updated_ms)}
     if kind.detects:
         body["_embedded"] = {

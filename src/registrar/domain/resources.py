@@ -10,7 +10,7 @@ card, nothing for an API server) is its ``detected`` value, read and written by 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = [
@@ -94,6 +94,7 @@ class ServerDetail(Generic[D]):
 
     server: ResourceServer[D]
     authorization_servers: tuple[AuthServer[Any], ...]
+    extras: Mapping[str, Any] = field(default_factory=dict)  # ``Kind.extras``: JSON members of its own
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,12 @@ Adding a kind is one module with a ``KIND`` (built from ``._kind``) and one entr
 
 from __future__ import annotations
 
-from . import a2a, api, mcp
+from . import a2a, api, mcp, vmcp
 from ._kind import Changes, Kind, Prepared, Registration
 
 __all__ = ["KINDS", "Changes", "Kind", "Prepared", "Registration", "kind_of_segment"]
 
-_MODULES = (api, mcp, a2a)
+_MODULES = (api, mcp, a2a, vmcp)
 
 KINDS: dict[str, Kind] = {module.KIND.key: module.KIND for module in _MODULES}
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.engine import Connection
 
 from registrar.discovery import AuthServerResult, FetchPolicy
 from registrar.domain.inputs import ServerMetadataPatch, _Body, parse_body
@@ -347,6 +348,17 @@ class Kind:
 
     def on_delete(self, uow: UnitOfWork, server: ResourceServer[Any], orn: str) -> None:
         """What goes (and is audited) with a server, before its authorization servers and itself."""
+
+    def on_updated(self, uow: UnitOfWork, server: ResourceServer[Any], orn: str, patch: Any) -> bool:
+        """What a PATCH changes (and audits) beyond ``metadata``, after it: nothing, for most kinds.
+
+        True when it changed something (the server's ``lastUpdated`` then moves).
+        """
+        return False
+
+    def extras(self, conn: Connection, server: ResourceServer[Any]) -> dict[str, Any]:
+        """Members of a server's JSON that the kind keeps in tables of its own: none, for most kinds."""
+        return {}
 
     # --- search --------------------------------------------------------------------------------------
 

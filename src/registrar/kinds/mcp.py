@@ -27,7 +27,11 @@ def _registered(found: Discovery) -> Prepared:
 
 class _McpKind(Kind):
     def on_delete(self, uow: UnitOfWork, server: ResourceServer[Any], orn: str) -> None:
-        # The tools and tool discoveries of a server go with it (``mcp_server.delete`` records that).
+        # The tools and tool discoveries of a server go with it (``mcp_server.delete`` records that);
+        # first, the virtual servers' capabilities using those tools are flagged MISSING.
+        from .vmcp import source_deleted  # deferred: vmcp builds on this module's KIND
+
+        source_deleted(uow, server)
         for table in (mcp_tools, mcp_discoveries):
             uow.conn.execute(delete(table).where(table.c.server_id == server.id))
 

@@ -67,7 +67,8 @@ class Servers:
             raise self._duplicate()
 
     def _detail(self, conn: Connection, server: ResourceServer[Any]) -> Detail:
-        return ServerDetail(server, tuple(repo.list_auth_servers(conn, [server.id])[server.id]))
+        auths = tuple(repo.list_auth_servers(conn, [server.id])[server.id])
+        return ServerDetail(server, auths, self.kind.extras(conn, server))
 
     # --- registration ----------------------------------------------------------------------------------
 
@@ -141,7 +142,7 @@ class Servers:
             if activate:
                 server = self._set_status(uow, server, Status.ACTIVE)
                 uow.record(kind.events["activate"], [self.target(deps, server)])
-            return ServerDetail(server, tuple(linked))
+            return ServerDetail(server, tuple(linked), kind.extras(uow.conn, server))
 
         return run_with_discovery(deps, ctx, kind.events["register"], prepare, action)
 
@@ -165,16 +166,19 @@ class Servers:
             new = _patched_metadata(server, data, raw)
             before = {kind.change_keys[k]: getattr(server, k) for k in new if getattr(server, k) != new[k]}
             after = {kind.change_keys[k]: new[k] for k in new if getattr(server, k) != new[k]}
-            if not after:
-                return self._detail(uow.conn, server)
             updated = replace(
                 server,
                 display_name=str(new["display_name"]),
                 description=new["description"],
                 last_updated_ms=now_ms(),
             )
-            repo.update_server(uow.conn, updated)
-            uow.record(kind.events["update"], [self.target(deps, updated, (before, after))])
+            if after:
+                repo.update_server(uow.conn, updated)
+                uow.record(kind.events["update"], [self.target(deps, updated, (before, after))])
+            if kind.on_updated(uow, updated, kind.orn(deps.org_id, server.id), data) and not after:
+                repo.update_server(uow.conn, updated)  # only what the kind keeps changed: lastUpdated moves
+            elif not after:
+                return self._detail(uow.conn, server)
             return self._detail(uow.conn, updated)
 
         return perform(deps.engine, ctx, kind.events["update"], action, targets=self._unknown(server_id))
@@ -249,7 +253,8 @@ class Servers:
         with read_connection(deps) as conn:
             page = repo.server_page(conn, self.kind, limit=limit, after=after, where=where)
             auths = repo.list_auth_servers(conn, [s.id for s in page.items])
-        return repo.Page([ServerDetail(s, tuple(auths[s.id])) for s in page.items], page.next_cursor)
+            details = [ServerDetail(s, tuple(auths[s.id]), self.kind.extras(conn, s)) for s in page.items]
+        return repo.Page(details, page.next_cursor)
 
     # --- authorization servers -------------------------------------------------------------------------
 
