@@ -36,7 +36,8 @@ app, settings, site_server, site, sdk_issuer = (
 
 Events = Callable[[], list[dict[str, Any]]]
 ROOT = "/resource-servers/api/v1"
-KINDS = ["api", "mcp", "a2a"]
+KINDS = ["api", "mcp", "a2a", "vmcp"]
+SEGMENTS = {"vmcp": "virtual-mcp"}  # a kind's ORN segment and path stem, where not its key
 CARD = "/.well-known/agent-card.json"
 
 
@@ -75,10 +76,16 @@ class Kind:
     issuer: str
 
     @property
+    def segment(self) -> str:
+        return SEGMENTS.get(self.key, self.key)
+
+    @property
     def base(self) -> str:
-        return f"{ROOT}/{self.key}-servers"
+        return f"{ROOT}/{self.segment}-servers"
 
     def event(self, operation: str) -> str:
+        if self.key == "vmcp" and operation == "register":
+            operation = "create"  # a virtual server is created, not registered (an extension type)
         return f"resource_servers.{self.events_prefix}.{operation}"
 
     def url(self, name: str) -> str:
@@ -93,9 +100,11 @@ class Kind:
     def register(self, name: str = "Example", **query: Any) -> dict[str, Any]:
         """A registered server with one authorization server linked."""
         body = {"resourceUrl": self.url(name), "metadata": {"displayName": name, "description": "first"}}
+        if self.key == "vmcp":  # no URL: a virtual server is its capabilities (none here)
+            del body["resourceUrl"]
         response = self.client.post(self.base, params=query, json=body, headers=self.auth)
         assert response.status_code == 201, response.text
-        if self.key == "api":
+        if self.key in ("api", "vmcp"):
             linked = self.client.post(
                 f"{self.base}/{response.json()['id']}/authorization-servers", json=AS_BODY, headers=self.auth
             )
@@ -126,6 +135,7 @@ _SHAPES = {
         "auth_server.remove",
         ("a2aServerDisplayName", "a2aServerDescription"),
     ),
+    "vmcp": ("VirtualMcpServer", "virtual_mcp_server", "auth_server.remove", ("displayName", "description")),
 }
 
 
@@ -149,9 +159,9 @@ def test_a_registered_server_has_its_kind_id_orn_links_and_one_register_event(
     kind: Kind, events: Events
 ) -> None:
     server = kind.register("Alpha")
-    prefix = {"api": "aps", "mcp": "mcp", "a2a": "a2a"}[kind.key]
+    prefix = {"api": "aps", "mcp": "mcp", "a2a": "a2a", "vmcp": "vms"}[kind.key]
     assert server["id"].startswith(prefix) and len(server["id"]) == 20
-    assert server["orn"].endswith(f":resource-servers:{kind.key}:{server['id']}")
+    assert server["orn"].endswith(f":resource-servers:{kind.segment}:{server['id']}")
     assert (server["status"], server["metadata"]) == (
         "INACTIVE",
         {"displayName": "Alpha", "description": "first"},
@@ -262,7 +272,8 @@ def test_lists_page_by_cursor_and_search_by_status_name_url_and_authorization_se
     assert found('metadata.displayName sw "Git" and status eq "ACTIVE"') == ["GitHub"]
     assert found('metadata.displayName co "ri"') == ["Stripe"]
     assert found('status eq "INACTIVE"') == ["GitLab", "Stripe"]
-    assert found(f'resourceUrl eq "{servers[1]["resourceUrl"]}"') == ["GitLab"]
+    if servers[1]["resourceUrl"] is not None:  # a virtual MCP server has none
+        assert found(f'resourceUrl eq "{servers[1]["resourceUrl"]}"') == ["GitLab"]
     (linked,) = kind.linked(servers[2])
     assert found(f'authorizationServerId eq "{linked["id"]}"') == ["Stripe"]
     for search, code in (('nope eq "x"', "E0000053"), ('status co "ACT"', "E0000031")):
@@ -293,10 +304,12 @@ def test_patch_records_the_changed_metadata_only_and_keeps_the_resource_url(
     }
     count = len(events())
     for unchanged in ({"metadata": {"displayName": "Forecasts"}}, {"resourceUrl": server["resourceUrl"]}):
+        if unchanged.get("resourceUrl", "") is None:
+            continue  # a virtual MCP server has no resourceUrl to repeat (naming one is refused below)
         assert kind.client.patch(url, json=unchanged, headers=kind.auth).status_code == 200
     assert len(events()) == count  # nothing changed, nothing recorded
     for refused_body in (
-        {"resourceUrl": server["resourceUrl"] + "x"},
+        {"resourceUrl": f"{server['resourceUrl']}x"},
         {"resourceUrl": None},
         {"metadata": {"displayName": None}},
         {"metadata": None},
@@ -340,6 +353,8 @@ def test_unknown_ids_are_404s_and_authorization_servers_are_listed_and_read(kind
 
 
 def test_a_duplicate_resource_url_is_a_conflict_and_audited(kind: Kind, events: Events) -> None:
+    if kind.key == "vmcp":
+        pytest.skip("a virtual MCP server has no resourceUrl")
     server = kind.register()
     again = kind.client.post(
         kind.base,
@@ -357,7 +372,9 @@ def test_a_read_only_token_reads_and_is_denied_every_change_each_audited(
     kind: Kind, make_token: MakeToken, events: Events
 ) -> None:
     server = kind.register()
-    scopes = {"api": "apiServers", "mcp": "mcpServers", "a2a": "a2aServers"}[kind.key]
+    scopes = {"api": "apiServers", "mcp": "mcpServers", "a2a": "a2aServers", "vmcp": "virtualMcpServers"}[
+        kind.key
+    ]
     reader = {
         "Authorization": f"SSWS {make_token(f'okta.resourceServers.{scopes}.read', email='r@example.com')}"
     }
@@ -421,7 +438,7 @@ def test_an_authorization_server_is_unlinked_where_the_kind_allows_it(kind: Kind
     assert response.status_code == 204
     removed = events()[-1]
     assert removed["eventType"] == kind.event(kind.unlink)
-    auth_entity = {"api": "ApiAuthServer", "a2a": "ExternalAuthServer"}[kind.key]
+    auth_entity = {"api": "ApiAuthServer", "a2a": "ExternalAuthServer", "vmcp": "ApiAuthServer"}[kind.key]
     assert [(t["type"], t["id"]) for t in removed["target"]] == [
         (kind.entity, server["id"]),
         (auth_entity, linked["id"]),

@@ -14,6 +14,7 @@ from okta.models.log_event import LogEvent
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
+from registrar.integrity.reconcile import reconcile
 from registrar.store.schema import virtual_capabilities
 
 from ..capabilities import conftest as tools
@@ -40,13 +41,16 @@ VMCP_READ = "okta.resourceServers.virtualMcpServers.read"
 
 
 @pytest.fixture(autouse=True)
-def every_event_parses(events: Events) -> Iterator[None]:
-    """After each test: every event written parses with the okta SDK's strict ``LogEvent`` model."""
+def every_event_parses(events: Events, engine: Engine) -> Iterator[None]:
+    """After each test: every event written parses with the okta SDK's strict ``LogEvent`` model, and the
+    state the test left reconciles with the log."""
     yield
     for event in events():
         parsed = LogEvent.from_dict(event)
         assert parsed is not None and parsed.event_type == event["eventType"]
         assert parsed.target is not None and len(parsed.target) == len(event["target"])
+    with engine.connect() as conn:
+        assert reconcile(conn) == []
 
 
 class Source:
@@ -301,14 +305,12 @@ def test_deleting_the_source_mcp_server_flags_its_capabilities_missing(
     assert recorded[-1]["eventType"] == "resource_servers.mcp_server.delete"
     (capability,) = client.get(f"{BASE}/{server['id']}", headers=auth).json()["capabilities"]
     assert capability["status"] == "MISSING"
-    # Only its names are left to name the tool and its server by.
     before = len(events())
     assert client.patch(f"{BASE}/{server['id']}", json={"capabilities": []}, headers=auth).status_code == 200
     (removed,) = since(events, before)
-    assert [(t["type"], t["id"]) for t in removed["target"][1:]] == [
-        ("McpServerTool", "unknown"),
-        ("McpServer", source.id),
-    ]
+    # The deleted server is not a target (that would say it exists): its id is in debugData.
+    assert [(t["type"], t["id"]) for t in removed["target"][1:]] == [("McpServerTool", "unknown")]
+    assert removed["debugContext"]["debugData"]["mcpServerId"] == source.id
     assert named_tool(removed) == "echo"
 
 

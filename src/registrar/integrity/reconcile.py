@@ -64,8 +64,13 @@ _KINDS: dict[str, _Kind] = {
     "ApiAuthServer": _Kind(
         resource_auth_servers,
         ("issuer",),
-        frozenset({"resource_servers.api_server.auth_server.remove"}),
-        _linked_to("api"),
+        frozenset(
+            {
+                "resource_servers.api_server.auth_server.remove",
+                "resource_servers.virtual_mcp_server.auth_server.remove",
+            }
+        ),
+        _linked_to("api", "vmcp"),
     ),
     "ClientAuthSettings": _Kind(
         client_auth_settings, ("name",), frozenset({"resource_servers.client_authentication_settings.delete"})
@@ -81,6 +86,12 @@ _KINDS: dict[str, _Kind] = {
         ("status", "display_name"),
         frozenset({"resource_servers.a2a_server.delete"}),
         _servers("a2a"),
+    ),
+    "VirtualMcpServer": _Kind(
+        resource_servers,
+        ("status", "display_name"),
+        frozenset({"resource_servers.virtual_mcp_server.delete"}),
+        _servers("vmcp"),
     ),
     "ExternalAuthServer": _Kind(
         resource_auth_servers,
@@ -125,6 +136,8 @@ def _expected(
         return (detail.get("mcpServerStatus"), target["displayName"])
     if kind == "A2aServer":
         return (detail.get("a2aServerStatus"), target["displayName"])
+    if kind == "VirtualMcpServer":
+        return (detail.get("virtualMcpServerStatus"), target["displayName"])
     return (detail.get("authServerStatus"),)
 
 

@@ -163,20 +163,25 @@ class _Audit:
         capability: Capability,
         debug: dict[str, Any] | None = None,
     ) -> None:
-        """One capability event: the virtual server, the tool, its MCP server."""
+        """One capability event: the virtual server, the tool, its MCP server.
+
+        When the MCP server was deleted, the tool is named by its name only and the server by its id in
+        ``debugData.mcpServerId``, not as a target: a target would say the server still exists.
+        """
         source = self.source(capability.source_server_id)
         tool = self.tool(capability.ref)
-        if source is None or tool is None:  # the MCP server was deleted: only the names are left
-            tool_target = ev.mcp_server_tool_target("unknown", capability.tool_name, "unknown")
-            source_target = ev.unknown_target(capability.source_server_id, MCP.entity)
-        else:
-            source_orn = MCP.orn(self.org_id, source.id)
-            tool_target = ev.mcp_server_tool_target(
-                tool[0], capability.tool_name, f"{source_orn}:tools:{tool[0]}"
-            )
-            source_target = MCP.server_target(source, source_orn)
-        targets = [virtual, tool_target, source_target]
-        self.uow.record(event_type, targets, debug={"capabilityId": capability.id, **(debug or {})})
+        details = {"capabilityId": capability.id, **(debug or {})}
+        if source is None or tool is None:
+            gone = ev.mcp_server_tool_target("unknown", capability.tool_name, "unknown")
+            details["mcpServerId"] = capability.source_server_id
+            self.uow.record(event_type, [virtual, gone], debug=details)
+            return
+        source_orn = MCP.orn(self.org_id, source.id)
+        tool_target = ev.mcp_server_tool_target(
+            tool[0], capability.tool_name, f"{source_orn}:tools:{tool[0]}"
+        )
+        source_target = MCP.server_target(source, source_orn)
+        self.uow.record(event_type, [virtual, tool_target, source_target], debug=details)
 
 
 def _wanted(
