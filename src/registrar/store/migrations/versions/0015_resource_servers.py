@@ -18,6 +18,8 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import auth_server_table, entity_table, resource_server_columns
+
 revision = "0015"
 down_revision = "0014"
 branch_labels = None
@@ -224,4 +226,69 @@ def _auth_common(row: Any, server_id: str) -> dict[str, Any]:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0015 merges the API and MCP server tables; it cannot be undone")
+    """Back to one table per kind. A2A and virtual MCP servers, tools, discoveries and capabilities did not
+    exist before 0015: they are dropped with their tables (the audit log keeps their history)."""
+    api = entity_table("api_servers", *resource_server_columns(), unique=["resource_url"])
+    mcp = entity_table(
+        "mcp_servers",
+        *resource_server_columns(),
+        sa.Column("resource_name", sa.Text(), nullable=True),
+        sa.Column("scopes_supported", sa.Text(), nullable=False),
+        sa.Column("last_refreshed_ms", sa.BigInteger(), nullable=True),
+        unique=["resource_url"],
+    )
+    api_auth = auth_server_table(
+        "api_auth_servers",
+        "api_servers",
+        sa.Column("authorization_endpoint", sa.Text(), nullable=False),
+        sa.Column("token_endpoint", sa.Text(), nullable=False),
+        sa.Column("grant_types", sa.Text(), nullable=False),
+    )
+    mcp_auth = auth_server_table(
+        "mcp_auth_servers",
+        "mcp_servers",
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("detected_metadata", sa.Text(), nullable=False),
+    )
+    kinds: dict[str, str] = {}
+    for row in sorted(_rows("resource_servers"), key=lambda r: r["pk"]):
+        kinds[row["id"]] = row["kind"]
+        common = {k: v for k, v in _common(row).items() if k != "pk"}
+        if row["kind"] == "api":
+            op.get_bind().execute(api.insert().values(common))
+        elif row["kind"] == "mcp":
+            detected = orjson.loads(row["detected_metadata"] or "{}")
+            op.get_bind().execute(
+                mcp.insert().values(
+                    {
+                        **common,
+                        "resource_name": detected.get("resourceName"),
+                        "scopes_supported": orjson.dumps(detected.get("scopesSupported") or []).decode(),
+                        "last_refreshed_ms": row["last_refreshed_ms"],
+                    }
+                )
+            )
+    for row in sorted(_rows("resource_auth_servers"), key=lambda r: r["pk"]):
+        kind = kinds.get(row["server_id"])
+        base = {"id": row["id"], "issuer": row["issuer"], "created_ms": row["created_ms"]}
+        base["last_updated_ms"] = row["last_updated_ms"]
+        if kind == "api":
+            values = {
+                **base,
+                "api_server_id": row["server_id"],
+                "authorization_endpoint": row["authorization_endpoint"] or "",
+                "token_endpoint": row["token_endpoint"] or "",
+                "grant_types": row["grant_types"],
+            }
+            op.get_bind().execute(api_auth.insert().values(values))
+        elif kind == "mcp":
+            values = {
+                **base,
+                "mcp_server_id": row["server_id"],
+                "status": row["status"],
+                "detected_metadata": row["detected_metadata"],
+            }
+            op.get_bind().execute(mcp_auth.insert().values(values))
+    for table in ("virtual_capabilities", "mcp_discoveries", "mcp_tools", "resource_auth_servers"):
+        op.drop_table(table)
+    op.drop_table("resource_servers")
