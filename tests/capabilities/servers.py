@@ -204,14 +204,15 @@ class ToolServer:
     list_calls: int = 0
     delay: float = 0.0  # seconds before each listing answers
     trusted_key: bytes | None = None  # verify with this key instead of the issuer's
+    path: str = "/mcp"  # a test whose database outlives its servers picks its own (ports are reused)
 
     @contextmanager
     def serve(self) -> Iterator[ToolServer]:
         sock = bound_socket()
-        self.resource_url = f"http://127.0.0.1:{port_of(sock)}/mcp"
+        self.resource_url = f"http://127.0.0.1:{port_of(sock)}{self.path}"
         server: Server[Any] = Server("registrar-tools-test", on_list_tools=self._list_tools)
         app = server.streamable_http_app(
-            streamable_http_path="/mcp",
+            streamable_http_path=self.path,
             json_response=True,
             host="127.0.0.1",
             token_verifier=_JwtVerifier(self),

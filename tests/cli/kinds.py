@@ -87,7 +87,7 @@ def discovered_mcp_server(
 ) -> tuple[dict[str, Any], str, ToolServer]:
     """An MCP server registered through the CLI whose tools were discovered: (server, settings id, tools)."""
     tool_server = upstream.stack.enter_context(
-        ToolServer(upstream.token_issuer, tools=tools or TOOLS).serve()
+        ToolServer(upstream.token_issuer, tools=tools or TOOLS, path=f"/mcp-{secrets.token_hex(4)}").serve()
     )
     server = cli.json(
         "mcp-servers", "register", "--resource-url", tool_server.resource_url, "--name", "Tools"
