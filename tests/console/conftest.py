@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from registrar.domain.entities import User
 from registrar.store.schema import console_sessions
 
 from ..conftest import TEST_SECRET_KEY
+from ..discovery.a2a_agent import a2a_agent, oauth2
+from ..discovery.servers import sdk_authorization_server, sdk_mcp_server
 
 PASSWORD = "correct horse battery staple"
 EMAIL = "alice@example.com"
@@ -109,3 +112,30 @@ def session_ids(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         rows = conn.execute(select(console_sessions.c.id).order_by(console_sessions.c.created_ms)).scalars()
         return list(rows)
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Real loopback servers the discovering kinds register: two ``mcp`` SDK servers and two ``a2a-sdk``
+    agents, each naming the same real SDK authorization server (``issuer``)."""
+
+    issuer: str
+    urls: dict[str, tuple[str, str]]  # kind key -> two resource URLs
+
+
+@pytest.fixture(scope="session")
+def remote() -> Iterator[Remote]:
+    with ExitStack() as stack:
+        issuer = stack.enter_context(sdk_authorization_server())
+        schemes = {"oauth": oauth2(metadata_url=f"{issuer}.well-known/oauth-authorization-server")}
+        mcp = tuple(stack.enter_context(sdk_mcp_server(issuer)) for _ in range(2))
+        a2a = tuple(stack.enter_context(a2a_agent(schemes, name=f"Agent {n}")) for n in (1, 2))
+        yield Remote(issuer, {"mcp": (mcp[0], mcp[1]), "a2a": (a2a[0], a2a[1])})
+
+
+def registration_form(key: str, remote: Remote, name: str, which: int = 0) -> dict[str, str]:
+    """A registration form of the kind ``key`` (``which``: the first or second server of its kind)."""
+    if key == "vmcp":
+        return {"displayName": name}
+    urls = remote.urls.get(key, ("https://one.example.com/", "https://two.example.com/"))
+    return {"resourceUrl": urls[which], "displayName": name}

@@ -1,11 +1,13 @@
-"""A console action is audited exactly like the API call it mirrors, in the console session's name."""
+"""A console action is audited exactly like the API call it mirrors, in the console session's name.
+
+What every kind's pages share (lifecycle, authorization servers, denials) is tested over every kind in
+test_kinds.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-from starlette.testclient import TestClient
 
 from registrar.domain.entities import User
 
@@ -78,83 +80,3 @@ def test_a_console_failure_is_audited_and_shown_inline(console: Console, events:
     assert failure["eventType"] == "resource_servers.api_server.register"
     assert failure["outcome"]["result"] == "FAILURE"
     assert failure["transaction"]["id"] == again.headers["x-okta-request-id"]
-
-
-def test_a_read_only_token_session_is_denied_and_the_denial_audited(
-    client: TestClient, make_token: MakeToken, events: Events
-) -> None:
-    created = client.post(
-        "/resource-servers/api/v1/api-servers",
-        json={"resourceUrl": "https://ro.example.com/", "metadata": {"displayName": "RO"}},
-        headers={"Authorization": f"SSWS {make_token()}"},
-    ).json()
-    reader = Console(client)
-    token = make_token("okta.resourceServers.apiServers.read", email="reader@example.com")
-    assert reader.login_token(token).status_code == 303
-    response = reader.post(f"/api-servers/{created['id']}/activate")
-    assert "lacks the scope okta.resourceServers.apiServers.manage" in response.text
-    denied = events()[-1]
-    assert denied["eventType"] == "resource_servers.api_server.activate"
-    assert denied["outcome"]["result"] == "DENY"
-    assert denied["actor"]["alternateId"] == "reader@example.com"
-    assert denied["authenticationContext"]["credentialType"] is None  # a token, as in the API
-    assert denied["transaction"]["detail"]["requestApiTokenId"].startswith("00T")
-
-
-def test_lifecycle_from_the_console(console: Console, events: Events) -> None:
-    created = console.post(
-        "/api-servers/new", {"resourceUrl": "https://lc.example.com/", "displayName": "LC"}
-    )
-    server_path = created.headers["location"].split("?")[0]
-    confirm = console.client.get(f"{server_path}/confirm/delete")
-    assert confirm.status_code == 200
-    assert "This cannot be undone." in confirm.text
-    assert console.post(f"{server_path}/activate").status_code == 303
-    refused = console.post(f"{server_path}/delete")
-    assert "Server must be deactivated first." in refused.text
-    assert console.post(f"{server_path}/deactivate").status_code == 303
-    assert console.post(f"{server_path}/delete").headers["location"] == "/api-servers?notice=deleted"
-    assert [(e["eventType"].rsplit(".", 1)[-1], e["outcome"]["result"]) for e in registry_events(events)] == [
-        ("register", "SUCCESS"),
-        ("activate", "SUCCESS"),
-        ("delete", "FAILURE"),
-        ("deactivate", "SUCCESS"),
-        ("delete", "SUCCESS"),
-    ]
-    assert console.client.get(server_path).status_code == 404
-
-
-def test_authorization_servers_of_an_api_server(console: Console, events: Events) -> None:
-    created = console.post(
-        "/api-servers/new", {"resourceUrl": "https://as.example.com/", "displayName": "AS"}
-    )
-    server_path = created.headers["location"].split("?")[0]
-    added = console.post(
-        f"{server_path}/authorization-servers",
-        {
-            "issuer": "https://login.example.com",
-            "authorizationEndpoint": "https://login.example.com/authorize",
-            "tokenEndpoint": "https://login.example.com/token",
-            "grantTypesSupported": ["authorization_code", "client_credentials"],
-        },
-    )
-    assert added.status_code == 303
-    page = console.client.get(server_path).text
-    assert "https://login.example.com/token" in page
-    auth_id = events()[-1]["target"][1]["id"]
-    edited = console.post(
-        f"{server_path}/authorization-servers/{auth_id}/edit",
-        {
-            "authorizationEndpoint": "https://login.example.com/authorize",
-            "tokenEndpoint": "https://login.example.com/oauth/token",
-            "grantTypesSupported": ["client_credentials"],
-        },
-    )
-    assert edited.status_code == 303
-    update = events()[-1]
-    assert update["eventType"] == "resource_servers.api_server.auth_server.update"
-    assert (
-        update["target"][1]["changeDetails"]["to"]["tokenEndpoint"] == "https://login.example.com/oauth/token"
-    )
-    assert console.post(f"{server_path}/authorization-servers/{auth_id}/remove").status_code == 303
-    assert events()[-1]["eventType"] == "resource_servers.api_server.auth_server.remove"

@@ -1,7 +1,8 @@
 """End to end, as an administrator sees it: Debian's Chromium (Playwright) against ``registrar serve``.
 
 Signs in, registers an MCP server against a real loopback MCP server (the ``mcp`` SDK), activates it, finds
-its events in the System Log with a filter, opens one, and checks the histogram. Screenshots go to
+its events in the System Log with a filter, opens one, and checks the histogram; then registers an A2A
+server against a real ``a2a-sdk`` agent and reads what its agent card declared. Screenshots go to
 ``test-artifacts/console/``. Without /usr/bin/chromium the test is skipped, unless
 ``REGISTRAR_REQUIRE_BROWSER=1`` (as in ``.ci/run``), which makes the missing browser a failure.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import TEST_SECRET_KEY
+from ..discovery.a2a_agent import a2a_agent, oauth2
 from ..discovery.servers import sdk_authorization_server, sdk_mcp_server
 from ..live import LiveServer, registrar_command, running_server
 
@@ -75,7 +77,7 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield live
 
 
-def test_an_administrator_registers_activates_and_audits_an_mcp_server(server: LiveServer) -> None:
+def test_an_administrator_registers_activates_and_audits_mcp_and_a2a_servers(server: LiveServer) -> None:
     _require_browser()
     from playwright.sync_api import expect, sync_playwright
 
@@ -83,6 +85,7 @@ def test_an_administrator_registers_activates_and_audits_an_mcp_server(server: L
     with (
         sdk_authorization_server() as issuer,
         sdk_mcp_server(issuer) as resource,
+        a2a_agent({"oauth": oauth2(metadata_url=f"{issuer}.well-known/oauth-authorization-server")}) as agent,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -178,6 +181,21 @@ def test_an_administrator_registers_activates_and_audits_an_mcp_server(server: L
             # The event's target links back to the server.
             events.nth(0).locator("summary a.target").first.click()
             expect(page).to_have_url(f"{server.url}/mcp-servers/{server_id}")
+            # An A2A server: the agent card is read, the authorization server it names is linked.
+            nav.get_by_role("link", name="A2A servers", exact=True).click()
+            page.get_by_role("link", name="Register A2A server").click()
+            page.get_by_label("Resource URL").fill(agent)
+            page.get_by_role("button", name="Discover and register").click()
+            expect(page.get_by_role("status")).to_have_text("Registered.")
+            expect(page.get_by_role("heading", name="Echo agent")).to_contain_text("INACTIVE")
+            card = page.locator("section").filter(has=page.get_by_role("heading", name="Agent card"))
+            expect(card).to_contain_text("Echoes what it is sent.")
+            expect(card).to_contain_text("1.2.3")
+            expect(card).to_contain_text("oauth")
+            expect(page.locator("article").filter(has_text=issuer)).to_contain_text(f"{issuer}token")
+            page.screenshot(path=ARTIFACTS / "07-a2a-server.png", full_page=True)
+            nav.get_by_role("link", name="A2A servers", exact=True).click()
+            expect(page.locator("#results")).to_contain_text("Echo agent")
             # No script error and no CSP violation ("Refused to ..."); the search error's 400 is expected.
             unexpected = [e for e in errors if "status of 400" not in e]
             assert unexpected == [], unexpected

@@ -7,13 +7,12 @@ from collections.abc import Mapping
 
 from starlette.testclient import TestClient
 
+from registrar.console._kinds import views
+
 from .conftest import Console
 
 _PAGES = (
-    "/api-servers",
-    "/api-servers/new",
-    "/mcp-servers",
-    "/mcp-servers/new",
+    *(page for view in views() for page in (view.base, f"{view.base}/new")),
     "/client-auth-settings",
     "/client-auth-settings/new",
     "/system-log",
@@ -65,4 +64,5 @@ def test_static_files_are_served_with_nosniff_and_long_caching(client: TestClien
 
 def test_the_console_is_not_in_the_openapi_document(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    assert not [p for p in paths if p.startswith(("/login", "/mcp-servers", "/system-log", "/api-servers"))]
+    console = ("/login", "/system-log", "/client-auth-settings", *(view.base for view in views()))
+    assert not [p for p in paths if p.startswith(console)]

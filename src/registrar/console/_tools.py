@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 
 from registrar.domain.resources import ServerDetail
 from registrar.services import capabilities, mcp_refresh
-from registrar.services.capabilities_store import PRESENT, ToolDiscovery
+from registrar.services.capabilities_store import ToolDiscovery
 
 from . import _pages as pages
 from ._forms import text
@@ -51,11 +51,7 @@ class McpTools(Extra):
         deps = deps_of(request)
         tools = capabilities.list_tools(deps, detail.server.id)
         discoveries = capabilities.list_discoveries(deps, detail.server.id)
-        return {
-            "tools": tools,
-            "present_count": sum(tool.status == PRESENT for tool in tools),
-            "credentials": _credentials(discoveries, settings),
-        }
+        return {"tools": tools, "credentials": _credentials(discoveries, settings)}
 
     def install(self, router: APIRouter, view: ServerView) -> None:
         base = view.base

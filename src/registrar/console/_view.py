@@ -41,8 +41,6 @@ class Words:
     url_help: str = ""
     url_placeholder: str = ""
     name_help: str = ""  # set: the display name is optional (the server names itself)
-    submit: str = "Register"
-    busy: str = ""  # the submit button while a registration reads the network
     auth_heading: str = "Authorization servers"
     no_auth: str = "No authorization server is linked yet."
 
@@ -116,6 +114,11 @@ class ServerView:
     def done(self) -> str:
         """The notice after a registration."""
         return _DONE[self.verb]
+
+    @property
+    def submit(self) -> str:
+        """The registration form's button."""
+        return "Discover and register" if self.kind.fetches else self.verb
 
     @property
     def has_url(self) -> bool:
