@@ -158,17 +158,21 @@ def _register(api: Caller, world: World) -> httpx.Response:
     return response
 
 
-def _add_auth_server(api: Caller, world: World) -> httpx.Response:
-    issuer = "https://login.example.com/"
-    body = {
-        "issuer": issuer,
-        "authorizationEndpoint": f"{issuer}authorize",
-        "tokenEndpoint": f"{issuer}token",
-        "grantTypesSupported": ["authorization_code"],
-    }
-    response = api.post(f"{API}/{world.id('ApiServer')}/authorization-servers", json=body)
-    world.objects["ApiAuthServer"] = (response.json()["id"], issuer)
-    return response
+def _add_auth_server(base: str, owner: str, issuer: str, grant: str) -> Act:
+    """An admin entering an authorization server (issuer, endpoints, a grant) on the ``owner`` made last."""
+
+    def act(api: Caller, world: World) -> httpx.Response:
+        body = {
+            "issuer": issuer,
+            "authorizationEndpoint": f"{issuer}authorize",
+            "tokenEndpoint": f"{issuer}token",
+            "grantTypesSupported": [grant],
+        }
+        response = api.post(f"{base}/{world.id(owner)}/authorization-servers", json=body)
+        world.objects["ApiAuthServer"] = (response.json()["id"], issuer)
+        return response
+
+    return act
 
 
 def _create_settings(api: Caller, world: World) -> httpx.Response:
@@ -261,34 +265,25 @@ def _create_virtual(api: Caller, world: World) -> httpx.Response:
     return response
 
 
-def _add_virtual_auth_server(api: Caller, world: World) -> httpx.Response:
-    issuer = "https://gateway-login.example.com/"
-    body = {
-        "issuer": issuer,
-        "authorizationEndpoint": f"{issuer}authorize",
-        "tokenEndpoint": f"{issuer}token",
-        "grantTypesSupported": ["client_credentials"],
-    }
-    response = api.post(f"{VMCP}/{world.id('VirtualMcpServer')}/authorization-servers", json=body)
-    world.objects["ApiAuthServer"] = (response.json()["id"], issuer)
-    return response
-
-
 def _change_tool(api: Caller, world: World) -> httpx.Response:
     world.upstreams.tools.tools = [tool("echo", "Echo text back, and send it elsewhere.")]
     return _discover(api, world)
 
 
-def _a2a(path: str = "") -> Callable[[World], str]:
-    return lambda w: f"{A2A}/{w.id('A2aServer')}{path}"
+@dataclass(frozen=True)
+class _Under:
+    """URLs below the ``owner`` the steps made last, e.g. ``_api("/lifecycle/activate")``."""
+
+    base: str
+    owner: str
+
+    def __call__(self, path: str = "") -> Callable[[World], str]:
+        return lambda w: f"{self.base}/{w.id(self.owner)}{path}"
 
 
-def _vmcp(path: str = "") -> Callable[[World], str]:
-    return lambda w: f"{VMCP}/{w.id('VirtualMcpServer')}{path}"
-
-
-def _api(path: str = "") -> Callable[[World], str]:
-    return lambda w: f"{API}/{w.id('ApiServer')}{path}"
+_api = _Under(API, "ApiServer")
+_a2a = _Under(A2A, "A2aServer")
+_vmcp = _Under(VMCP, "VirtualMcpServer")
 
 
 API_AS = ("ApiServer", "ApiAuthServer")
@@ -306,7 +301,11 @@ STEPS = (
         ("ApiServer",),
         lambda api, w: api.patch(_api()(w), json={"metadata": {"displayName": "Pay"}}),
     ),
-    step("api_server.auth_server.add", API_AS, _add_auth_server),
+    step(
+        "api_server.auth_server.add",
+        API_AS,
+        _add_auth_server(API, "ApiServer", "https://login.example.com/", "authorization_code"),
+    ),
     step(
         "api_server.auth_server.update",
         API_AS,
@@ -389,7 +388,13 @@ STEPS = (
         ("VirtualMcpServer",),
         lambda api, w: api.patch(_vmcp()(w), json={"metadata": {"displayName": "Gateway 2"}}),
     ),
-    step("virtual_mcp_server.auth_server.add", VMCP_AS, _add_virtual_auth_server),
+    step(
+        "virtual_mcp_server.auth_server.add",
+        VMCP_AS,
+        _add_auth_server(
+            VMCP, "VirtualMcpServer", "https://gateway-login.example.com/", "client_credentials"
+        ),
+    ),
     step(
         "virtual_mcp_server.activate",
         ("VirtualMcpServer",),

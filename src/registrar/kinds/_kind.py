@@ -14,7 +14,7 @@ Operations (the keys of ``Kind.events``): ``register``, ``update``, ``activate``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -356,9 +356,10 @@ class Kind:
         """
         return False
 
-    def extras(self, conn: Connection, server: ResourceServer[Any]) -> dict[str, Any]:
-        """Members of a server's JSON that the kind keeps in tables of its own: none, for most kinds."""
-        return {}
+    def extras(self, conn: Connection, servers: Sequence[ResourceServer[Any]]) -> dict[str, dict[str, Any]]:
+        """Members of each server's JSON that the kind keeps in tables of its own (by server id, read for a
+        whole page at once): none, for most kinds."""
+        return {server.id: {} for server in servers}
 
     # --- search --------------------------------------------------------------------------------------
 

@@ -252,8 +252,13 @@ class _VirtualKind(Kind):
             delete(virtual_capabilities).where(virtual_capabilities.c.virtual_server_id == server.id)
         )
 
-    def extras(self, conn: Connection, server: ResourceServer[Any]) -> dict[str, Any]:
-        return {"capabilities": [c.to_json() for c in capabilities_of(conn, server.id)]}
+    def extras(self, conn: Connection, servers: Sequence[ResourceServer[Any]]) -> dict[str, dict[str, Any]]:
+        found: dict[str, list[dict[str, Any]]] = {server.id: [] for server in servers}
+        if found:
+            uses = virtual_capabilities.c.virtual_server_id.in_(list(found))
+            for capability in _capabilities(conn, uses):
+                found[capability.virtual_server_id].append(capability.to_json())
+        return {server_id: {"capabilities": listed} for server_id, listed in found.items()}
 
 
 def _target(server: ResourceServer[Any], orn: str, changes: Changes | None) -> Target:

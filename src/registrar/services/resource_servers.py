@@ -68,7 +68,7 @@ class Servers:
 
     def _detail(self, conn: Connection, server: ResourceServer[Any]) -> Detail:
         auths = tuple(repo.list_auth_servers(conn, [server.id])[server.id])
-        return ServerDetail(server, auths, self.kind.extras(conn, server))
+        return ServerDetail(server, auths, self.kind.extras(conn, [server])[server.id])
 
     # --- registration ----------------------------------------------------------------------------------
 
@@ -142,7 +142,7 @@ class Servers:
             if activate:
                 server = self._set_status(uow, server, Status.ACTIVE)
                 uow.record(kind.events["activate"], [self.target(deps, server)])
-            return ServerDetail(server, tuple(linked), kind.extras(uow.conn, server))
+            return ServerDetail(server, tuple(linked), kind.extras(uow.conn, [server])[server.id])
 
         return run_with_discovery(deps, ctx, kind.events["register"], prepare, action)
 
@@ -253,7 +253,8 @@ class Servers:
         with read_connection(deps) as conn:
             page = repo.server_page(conn, self.kind, limit=limit, after=after, where=where)
             auths = repo.list_auth_servers(conn, [s.id for s in page.items])
-            details = [ServerDetail(s, tuple(auths[s.id]), self.kind.extras(conn, s)) for s in page.items]
+            extras = self.kind.extras(conn, page.items)
+            details = [ServerDetail(s, tuple(auths[s.id]), extras[s.id]) for s in page.items]
         return repo.Page(details, page.next_cursor)
 
     # --- authorization servers -------------------------------------------------------------------------
