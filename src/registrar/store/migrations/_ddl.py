@@ -1,5 +1,6 @@
-"""What the migrations repeat: the surrogate key, the columns every entity table has, a resource server's
-columns, its authorization servers' table, and adding or dropping columns (batch mode, for SQLite).
+"""What the migrations repeat: the constraint names, the surrogate key, the columns every entity table
+has, the tables of the first two kinds of resource server, and adding or dropping columns (batch mode, for
+SQLite).
 
 Migrations are history: a helper here builds exactly the DDL the migrations built before they used it,
 constraint by constraint and in the same order, so a database migrated before and one migrated after are
@@ -17,15 +18,38 @@ from alembic import op
 __all__ = [
     "KEY_TYPE",
     "add_columns",
-    "auth_server_table",
+    "api_auth_servers_table",
+    "api_servers_table",
     "drop_columns",
     "entity_table",
+    "foreign_key",
+    "keyed_table",
+    "mcp_auth_servers_table",
+    "mcp_servers_table",
+    "primary_key",
     "resource_server_columns",
     "surrogate_key",
+    "unique_key",
 ]
 
 # 64-bit on PostgreSQL; INTEGER on SQLite, where only an INTEGER PRIMARY KEY is the rowid.
 KEY_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
+    """``table``'s primary key, named ``pk_<table>`` (``schema.py``'s naming convention)."""
+    return sa.PrimaryKeyConstraint(*columns, name=op.f(f"pk_{table}"))
+
+
+def foreign_key(table: str, column: str, target: str, **options: Any) -> sa.ForeignKeyConstraint:
+    """``table.column`` refers to ``target`` (``"<table>.<column>"``), named as the convention names it."""
+    name = op.f(f"fk_{table}_{column}_{target.split('.')[0]}")
+    return sa.ForeignKeyConstraint([column], [target], name=name, **options)
+
+
+def unique_key(table: str, *columns: str) -> sa.UniqueConstraint:
+    """A unique constraint on ``columns`` of ``table``, named ``uq_<table>_<first column>``."""
+    return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{columns[0]}"))
 
 
 def surrogate_key(name: str = "pk") -> sa.Column[Any]:
@@ -33,54 +57,107 @@ def surrogate_key(name: str = "pk") -> sa.Column[Any]:
     return sa.Column(name, KEY_TYPE, autoincrement=True, nullable=False)
 
 
-def entity_table(
-    name: str, *columns: sa.Column[Any], leading: Sequence[sa.Constraint] = (), unique: Sequence[str] = ()
+def keyed_table(
+    name: str,
+    *columns: sa.Column[Any],
+    leading: Sequence[sa.Constraint] = (),
+    unique: Sequence[str | tuple[str, ...]] = (),
 ) -> sa.Table:
-    """Create ``name``: ``pk``, the public ``id`` (unique), ``columns``, then ``created_ms`` and
-    ``last_updated_ms``.
+    """Create ``name``: ``pk``, the public ``id`` (unique), then ``columns``.
 
-    ``leading`` constraints (made by the caller, so before this call) come before the ``id`` constraint in
-    the DDL; each column in ``unique`` gets its own unique constraint after it.
+    ``leading`` constraints (made by the caller, so before this call) come before the key constraints in the
+    DDL; each entry of ``unique`` (a column, or several) gets its own unique constraint after them.
     """
-    constraints = [
-        sa.PrimaryKeyConstraint("pk", name=op.f(f"pk_{name}")),
-        sa.UniqueConstraint("id", name=op.f(f"uq_{name}_id")),
-        *(sa.UniqueConstraint(column, name=op.f(f"uq_{name}_{column}")) for column in unique),
-    ]
     return op.create_table(
         name,
         surrogate_key(),
         sa.Column("id", sa.String(length=20), nullable=False),
         *columns,
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
         *leading,
-        *constraints,
+        primary_key(name, "pk"),
+        unique_key(name, "id"),
+        *(unique_key(name, *((entry,) if isinstance(entry, str) else entry)) for entry in unique),
     )
 
 
-def resource_server_columns() -> list[sa.Column[Any]]:
-    """What every kind of resource server had in its own table: the URL, the names, the status."""
+def entity_table(
+    name: str,
+    *columns: sa.Column[Any],
+    leading: Sequence[sa.Constraint] = (),
+    unique: Sequence[str | tuple[str, ...]] = (),
+) -> sa.Table:
+    """A ``keyed_table`` whose rows also record when they were created and last updated (epoch ms)."""
+    return keyed_table(
+        name,
+        *columns,
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
+        leading=leading,
+        unique=unique,
+    )
+
+
+def resource_server_columns(*, url_required: bool = True) -> list[sa.Column[Any]]:
+    """What every kind of resource server has: the URL, the names, the status."""
     return [
-        sa.Column("resource_url", sa.Text(), nullable=False),
+        sa.Column("resource_url", sa.Text(), nullable=not url_required),
         sa.Column("display_name", sa.String(length=255), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
     ]
 
 
-def auth_server_table(name: str, servers: str, *columns: sa.Column[Any]) -> sa.Table:
-    """Create ``name``, the authorization servers of the ``servers`` table: one per issuer and server."""
+def _auth_server_table(name: str, servers: str, *columns: sa.Column[Any]) -> sa.Table:
+    # The authorization servers of the ``servers`` table: one per issuer and server.
     key = f"{servers.removesuffix('s')}_id"
     return entity_table(
         name,
         sa.Column(key, sa.String(length=20), nullable=False),
         sa.Column("issuer", sa.Text(), nullable=False),
         *columns,
-        leading=[
-            sa.ForeignKeyConstraint([key], [f"{servers}.id"], name=op.f(f"fk_{name}_{key}_{servers}")),
-            sa.UniqueConstraint(key, "issuer", name=op.f(f"uq_{name}_{key}")),
-        ],
+        leading=[foreign_key(name, key, f"{servers}.id"), unique_key(name, key, "issuer")],
+    )
+
+
+# The first two kinds had tables of their own until 0015 merged them: 0001 and 0003 create them, 0015's
+# downgrade creates them again.
+
+
+def api_servers_table() -> sa.Table:
+    """Create ``api_servers`` (0001)."""
+    return entity_table("api_servers", *resource_server_columns(), unique=["resource_url"])
+
+
+def api_auth_servers_table() -> sa.Table:
+    """Create ``api_auth_servers`` (0001): the endpoints and grant types entered by an admin."""
+    return _auth_server_table(
+        "api_auth_servers",
+        "api_servers",
+        sa.Column("authorization_endpoint", sa.Text(), nullable=False),
+        sa.Column("token_endpoint", sa.Text(), nullable=False),
+        sa.Column("grant_types", sa.Text(), nullable=False),
+    )
+
+
+def mcp_servers_table() -> sa.Table:
+    """Create ``mcp_servers`` (0003), with what discovery found."""
+    return entity_table(
+        "mcp_servers",
+        *resource_server_columns(),
+        sa.Column("resource_name", sa.Text(), nullable=True),
+        sa.Column("scopes_supported", sa.Text(), nullable=False),
+        sa.Column("last_refreshed_ms", sa.BigInteger(), nullable=True),
+        unique=["resource_url"],
+    )
+
+
+def mcp_auth_servers_table() -> sa.Table:
+    """Create ``mcp_auth_servers`` (0003): the discovered authorization servers, with their metadata."""
+    return _auth_server_table(
+        "mcp_auth_servers",
+        "mcp_servers",
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("detected_metadata", sa.Text(), nullable=False),
     )
 
 

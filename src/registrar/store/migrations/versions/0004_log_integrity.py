@@ -14,8 +14,6 @@ from registrar.store.migrations._ddl import KEY_TYPE, add_columns, drop_columns
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

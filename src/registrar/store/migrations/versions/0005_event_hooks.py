@@ -10,12 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from registrar.store.migrations._ddl import entity_table
+from registrar.store.migrations._ddl import entity_table, foreign_key, primary_key
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -49,13 +47,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_error_ms", sa.BigInteger(), nullable=True),
         sa.Column("paused_ms", sa.BigInteger(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["hook_id"],
-            ["event_hooks.id"],
-            name=op.f("fk_event_hook_deliveries_hook_id_event_hooks"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("hook_id", name=op.f("pk_event_hook_deliveries")),
+        foreign_key("event_hook_deliveries", "hook_id", "event_hooks.id", ondelete="CASCADE"),
+        primary_key("event_hook_deliveries", "hook_id"),
     )
     op.create_index(
         "ix_event_hook_deliveries_next_attempt", "event_hook_deliveries", ["next_attempt_ms"], unique=False

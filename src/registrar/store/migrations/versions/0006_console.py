@@ -10,12 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from registrar.store.migrations._ddl import add_columns, drop_columns
+from registrar.store.migrations._ddl import add_columns, drop_columns, foreign_key, primary_key, unique_key
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -36,12 +34,10 @@ def upgrade() -> None:
         sa.Column("last_seen_ms", sa.BigInteger(), nullable=False),
         sa.Column("expires_ms", sa.BigInteger(), nullable=False),
         sa.Column("ended_ms", sa.BigInteger(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_console_sessions_user_id_users")),
-        sa.ForeignKeyConstraint(
-            ["token_id"], ["api_tokens.id"], name=op.f("fk_console_sessions_token_id_api_tokens")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_console_sessions")),
-        sa.UniqueConstraint("secret_hash", name=op.f("uq_console_sessions_secret_hash")),
+        foreign_key("console_sessions", "user_id", "users.id"),
+        foreign_key("console_sessions", "token_id", "api_tokens.id"),
+        primary_key("console_sessions", "id"),
+        unique_key("console_sessions", "secret_hash"),
     )
     op.create_index("ix_console_sessions_user_id", "console_sessions", ["user_id"], unique=False)
 

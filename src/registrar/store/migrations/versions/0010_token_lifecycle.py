@@ -10,12 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from registrar.store.migrations._ddl import add_columns, drop_columns, surrogate_key
+from registrar.store.migrations._ddl import add_columns, drop_columns, primary_key, surrogate_key
 
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -30,7 +28,7 @@ def upgrade() -> None:
         surrogate_key("id"),
         sa.Column("subject", sa.String(length=80), nullable=False),
         sa.Column("at_ms", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_signin_failures")),
+        primary_key("signin_failures", "id"),
     )
     op.create_index("ix_signin_failures_subject_at_ms", "signin_failures", ["subject", "at_ms"])
     op.create_index("ix_signin_failures_at_ms", "signin_failures", ["at_ms"])

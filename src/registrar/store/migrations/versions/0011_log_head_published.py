@@ -14,8 +14,6 @@ from registrar.store.migrations._ddl import add_columns, drop_columns
 
 revision = "0011"
 down_revision = "0010"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from registrar.store.migrations._ddl import add_columns, drop_columns, surrogate_key
+from registrar.store.migrations._ddl import add_columns, drop_columns, foreign_key, primary_key, surrogate_key
 
 revision = "0012"
 down_revision = "0011"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -44,13 +42,8 @@ def upgrade() -> None:
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("skipped_ms", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["hook_id"],
-            ["event_hooks.id"],
-            name=op.f("fk_event_hook_skips_hook_id_event_hooks"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("pk", name=op.f("pk_event_hook_skips")),
+        foreign_key("event_hook_skips", "hook_id", "event_hooks.id", ondelete="CASCADE"),
+        primary_key("event_hook_skips", "pk"),
     )
     op.create_index("ix_event_hook_skips_hook_id_pk", "event_hook_skips", ["hook_id", "pk"])
 

@@ -21,13 +21,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from registrar.store.migrations._ddl import add_columns, drop_columns
+from registrar.store.migrations._ddl import add_columns, drop_columns, primary_key
 from registrar.tlog._tree import Frontier, append_leaves, leaf_hash, pack_frontier
 
 revision = "0013"
 down_revision = "0012"
-branch_labels = None
-depends_on = None
 
 _BATCH = 5000
 _PURGED_LEAF = b""  # the placeholder of an event purged before the tree existed
@@ -54,7 +52,7 @@ def upgrade() -> None:
         sa.Column("level", sa.SmallInteger(), nullable=False),
         sa.Column("idx", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("level", "idx", name=op.f("pk_tlog_nodes")),
+        primary_key("tlog_nodes", "level", "idx"),
     )
     add_columns("log_head", sa.Column("frontier", sa.LargeBinary(), nullable=True))
     _backfill(op.get_bind())

@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._ddl import primary_key
+
 revision = "0014"
 down_revision = "0013"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("key_id", sa.String(length=64), nullable=False),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("size", name=op.f("pk_tlog_checkpoints")),
+        primary_key("tlog_checkpoints", "size"),
     )
     op.create_table(
         "tlog_cosignatures",
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("witness_name", sa.String(length=255), nullable=False),
         sa.Column("line", sa.Text(), nullable=False),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("size", "witness_name", name=op.f("pk_tlog_cosignatures")),
+        primary_key("tlog_cosignatures", "size", "witness_name"),
     )
     op.create_table(
         "tlog_witnesses",
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("last_attempt_ms", sa.BigInteger(), nullable=True),
         sa.Column("last_success_ms", sa.BigInteger(), nullable=True),
         sa.Column("lease_ms", sa.BigInteger(), nullable=True),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_tlog_witnesses")),
+        primary_key("tlog_witnesses", "name"),
     )
 
 

@@ -18,43 +18,33 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
-from registrar.store.migrations._ddl import auth_server_table, entity_table, resource_server_columns
+from registrar.store.migrations._ddl import (
+    api_auth_servers_table,
+    api_servers_table,
+    entity_table,
+    foreign_key,
+    keyed_table,
+    mcp_auth_servers_table,
+    mcp_servers_table,
+    resource_server_columns,
+)
 
 revision = "0015"
 down_revision = "0014"
-branch_labels = None
-depends_on = None
-
-_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _pk() -> sa.Column[Any]:
-    return sa.Column("pk", _PK, autoincrement=True, nullable=False)
 
 
 def upgrade() -> None:
-    servers = op.create_table(
+    servers = entity_table(
         "resource_servers",
-        _pk(),
-        sa.Column("id", sa.String(length=20), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("resource_url", sa.Text(), nullable=True),
-        sa.Column("display_name", sa.String(length=255), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        *resource_server_columns(url_required=False),
         sa.Column("detected_metadata", sa.Text(), nullable=False),
         sa.Column("last_refreshed_ms", sa.BigInteger(), nullable=True),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("pk", name=op.f("pk_resource_servers")),
-        sa.UniqueConstraint("id", name=op.f("uq_resource_servers_id")),
-        sa.UniqueConstraint("kind", "resource_url", name=op.f("uq_resource_servers_kind")),
+        unique=[("kind", "resource_url")],
     )
     op.create_index("ix_resource_servers_kind_pk", "resource_servers", ["kind", "pk"], unique=False)
-    auth_servers = op.create_table(
+    auth_servers = entity_table(
         "resource_auth_servers",
-        _pk(),
-        sa.Column("id", sa.String(length=20), nullable=False),
         sa.Column("server_id", sa.String(length=20), nullable=False),
         sa.Column("issuer", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -62,16 +52,8 @@ def upgrade() -> None:
         sa.Column("token_endpoint", sa.Text(), nullable=True),
         sa.Column("grant_types", sa.Text(), nullable=False),
         sa.Column("detected_metadata", sa.Text(), nullable=False),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["server_id"],
-            ["resource_servers.id"],
-            name=op.f("fk_resource_auth_servers_server_id_resource_servers"),
-        ),
-        sa.PrimaryKeyConstraint("pk", name=op.f("pk_resource_auth_servers")),
-        sa.UniqueConstraint("id", name=op.f("uq_resource_auth_servers_id")),
-        sa.UniqueConstraint("server_id", "issuer", name=op.f("uq_resource_auth_servers_server_id")),
+        leading=[foreign_key("resource_auth_servers", "server_id", "resource_servers.id")],
+        unique=[("server_id", "issuer")],
     )
     _create_tool_tables()
     _copy_servers(servers)
@@ -83,10 +65,8 @@ def upgrade() -> None:
 
 
 def _create_tool_tables() -> None:
-    op.create_table(
+    keyed_table(
         "mcp_tools",
-        _pk(),
-        sa.Column("id", sa.String(length=20), nullable=False),
         sa.Column("server_id", sa.String(length=20), nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("title", sa.Text(), nullable=True),
@@ -99,15 +79,11 @@ def _create_tool_tables() -> None:
         sa.Column("discovered_ms", sa.BigInteger(), nullable=False),
         sa.Column("last_seen_ms", sa.BigInteger(), nullable=False),
         sa.Column("changed_ms", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("pk", name=op.f("pk_mcp_tools")),
-        sa.UniqueConstraint("id", name=op.f("uq_mcp_tools_id")),
-        sa.UniqueConstraint("server_id", "name", name=op.f("uq_mcp_tools_server_id")),
+        unique=[("server_id", "name")],
     )
     op.create_index(op.f("ix_mcp_tools_server_id"), "mcp_tools", ["server_id"], unique=False)
-    op.create_table(
+    keyed_table(
         "mcp_discoveries",
-        _pk(),
-        sa.Column("id", sa.String(length=20), nullable=False),
         sa.Column("server_id", sa.String(length=20), nullable=False),
         sa.Column("client_auth_settings_id", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -115,30 +91,15 @@ def _create_tool_tables() -> None:
         sa.Column("completed_ms", sa.BigInteger(), nullable=True),
         sa.Column("tool_count", sa.Integer(), nullable=True),
         sa.Column("error_message", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("pk", name=op.f("pk_mcp_discoveries")),
-        sa.UniqueConstraint("id", name=op.f("uq_mcp_discoveries_id")),
-        sa.UniqueConstraint(
-            "server_id", "client_auth_settings_id", name=op.f("uq_mcp_discoveries_server_id")
-        ),
+        unique=[("server_id", "client_auth_settings_id")],
     )
-    op.create_table(
+    entity_table(
         "virtual_capabilities",
-        _pk(),
-        sa.Column("id", sa.String(length=20), nullable=False),
         sa.Column("virtual_server_id", sa.String(length=20), nullable=False),
         sa.Column("source_server_id", sa.String(length=20), nullable=False),
         sa.Column("tool_name", sa.String(length=128), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("pk", name=op.f("pk_virtual_capabilities")),
-        sa.UniqueConstraint("id", name=op.f("uq_virtual_capabilities_id")),
-        sa.UniqueConstraint(
-            "virtual_server_id",
-            "source_server_id",
-            "tool_name",
-            name=op.f("uq_virtual_capabilities_virtual_server_id"),
-        ),
+        unique=[("virtual_server_id", "source_server_id", "tool_name")],
     )
     op.create_index(
         "ix_virtual_capabilities_source",
@@ -228,28 +189,10 @@ def _auth_common(row: Any, server_id: str) -> dict[str, Any]:
 def downgrade() -> None:
     """Back to one table per kind. A2A and virtual MCP servers, tools, discoveries and capabilities did not
     exist before 0015: they are dropped with their tables (the audit log keeps their history)."""
-    api = entity_table("api_servers", *resource_server_columns(), unique=["resource_url"])
-    mcp = entity_table(
-        "mcp_servers",
-        *resource_server_columns(),
-        sa.Column("resource_name", sa.Text(), nullable=True),
-        sa.Column("scopes_supported", sa.Text(), nullable=False),
-        sa.Column("last_refreshed_ms", sa.BigInteger(), nullable=True),
-        unique=["resource_url"],
-    )
-    api_auth = auth_server_table(
-        "api_auth_servers",
-        "api_servers",
-        sa.Column("authorization_endpoint", sa.Text(), nullable=False),
-        sa.Column("token_endpoint", sa.Text(), nullable=False),
-        sa.Column("grant_types", sa.Text(), nullable=False),
-    )
-    mcp_auth = auth_server_table(
-        "mcp_auth_servers",
-        "mcp_servers",
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("detected_metadata", sa.Text(), nullable=False),
-    )
+    api = api_servers_table()
+    mcp = mcp_servers_table()
+    api_auth = api_auth_servers_table()
+    mcp_auth = mcp_auth_servers_table()
     kinds: dict[str, str] = {}
     for row in sorted(_rows("resource_servers"), key=lambda r: r["pk"]):
         kinds[row["id"]] = row["kind"]
