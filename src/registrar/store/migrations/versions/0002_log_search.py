@@ -1,9 +1,4 @@
-"""Keyword search over events: FTS5 on SQLite, a GIN-indexed tsvector on PostgreSQL.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-24
-"""
+"""Keyword search over events: FTS5 on SQLite, a GIN-indexed tsvector on PostgreSQL."""
 
 from __future__ import annotations
 

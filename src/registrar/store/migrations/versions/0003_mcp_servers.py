@@ -1,9 +1,4 @@
-"""MCP servers and the authorization servers discovered for them.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-25
-"""
+"""MCP servers and the authorization servers discovered for them."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Signed checkpoints of the event log, and the retention policy.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-24
-"""
+"""Signed checkpoints of the event log, and the retention policy."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Event hooks and their delivery positions (the event log itself is the outbox).
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-24
-"""
+"""Event hooks and their delivery positions (the event log itself is the outbox)."""
 
 from __future__ import annotations
 

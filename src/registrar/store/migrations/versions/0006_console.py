@@ -1,9 +1,4 @@
-"""Admin console: users' password hashes and server-side console sessions.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-24
-"""
+"""Admin console: users' password hashes and server-side console sessions."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Rate-limit counters shared by every replica (used on PostgreSQL).
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-11-24
-"""
+"""Rate-limit counters shared by every replica (used on PostgreSQL)."""
 
 from __future__ import annotations
 

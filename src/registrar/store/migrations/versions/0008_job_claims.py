@@ -1,9 +1,4 @@
-"""Claims for periodic per-object work (e.g. one MCP refresh per server per interval across replicas).
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-11-24
-"""
+"""Claims for periodic per-object work (e.g. one MCP refresh per server per interval across replicas)."""
 
 from __future__ import annotations
 

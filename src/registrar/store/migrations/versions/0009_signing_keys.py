@@ -1,9 +1,4 @@
-"""Signing keys with validity periods (rotation keeps old checkpoints verifiable).
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-02
-"""
+"""Signing keys with validity periods (rotation keeps old checkpoints verifiable)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Token expiry and last use; console sign-in throttling.
-
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-02
-"""
+"""Token expiry and last use; console sign-in throttling."""
 
 from __future__ import annotations
 

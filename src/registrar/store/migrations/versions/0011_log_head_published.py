@@ -1,9 +1,4 @@
-"""The log head remembers the last published time (published never decreases in log order).
-
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-02
-"""
+"""The log head remembers the last published time (published never decreases in log order)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Events an event hook skipped, with the reason (too large for the receiver); what a hook's delivery learned.
-
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-02
-"""
+"""Events an event hook skipped and why (too large for the receiver); what a hook's delivery learned."""
 
 from __future__ import annotations
 

@@ -10,10 +10,6 @@ hash of the empty string. No event is empty (every one is a JSON object), so a p
 mistaken for an event; those leaves are below the log's minimum index, declared pruned like any purged
 entry, and the retained log's link to them is the hash chain's ``anchor_hash``, which the signed
 checkpoint of that purge vouches for. Events purged after this revision keep their true leaf hashes.
-
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-02
 """
 
 from __future__ import annotations

@@ -1,9 +1,4 @@
-"""Signed-note checkpoints of the tree, witness cosignatures and witness state.
-
-Revision ID: 0014
-Revises: 0013
-Create Date: 2026-12-02
-"""
+"""Signed-note checkpoints of the tree, witness cosignatures and witness state."""
 
 from __future__ import annotations
 

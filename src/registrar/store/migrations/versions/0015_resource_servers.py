@@ -4,10 +4,6 @@ discoveries and virtual MCP server capabilities.
 The rows of ``api_servers`` / ``mcp_servers`` and of their authorization-server tables move into the new
 tables with their ids unchanged, in registration order (``created_ms``, then the old key), so lists keep
 their order; the old tables are then dropped.
-
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-09
 """
 
 from __future__ import annotations
