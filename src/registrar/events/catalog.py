@@ -15,7 +15,7 @@ shape in ``EXTENSION_EVENT_TYPES``, kept apart from ``CATALOG`` so that the 29 s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,102 +38,61 @@ class EventType:
         return self.name
 
 
-_API = API_MANAGE
-_MCP = MCP_MANAGE
-_CAS = CAS_MANAGE
-_A2A = A2A_MANAGE
-_VMCP = VMCP_MANAGE
+def _family(family: str, scope: str) -> Callable[[str, str], EventType]:
+    """The types ``resource_servers.<family>.<action>``, each allowed by ``scope``."""
 
-API_SERVER_REGISTER = EventType("resource_servers.api_server.register", "Register API server", _API)
-API_SERVER_UPDATE = EventType("resource_servers.api_server.update", "Update API server", _API)
-API_SERVER_ACTIVATE = EventType("resource_servers.api_server.activate", "Activate API server", _API)
-API_SERVER_DEACTIVATE = EventType("resource_servers.api_server.deactivate", "Deactivate API server", _API)
-API_SERVER_DELETE = EventType("resource_servers.api_server.delete", "Delete API server", _API)
-API_AUTH_SERVER_ADD = EventType(
-    "resource_servers.api_server.auth_server.add", "Add authorization server to API server", _API
-)
-API_AUTH_SERVER_UPDATE = EventType(
-    "resource_servers.api_server.auth_server.update", "Update authorization server of API server", _API
-)
-API_AUTH_SERVER_REMOVE = EventType(
-    "resource_servers.api_server.auth_server.remove", "Remove authorization server from API server", _API
-)
-CLIENT_AUTH_SETTINGS_CREATE = EventType(
-    "resource_servers.client_authentication_settings.create", "Create client authentication settings", _CAS
-)
-CLIENT_AUTH_SETTINGS_UPDATE = EventType(
-    "resource_servers.client_authentication_settings.update", "Update client authentication settings", _CAS
-)
-CLIENT_AUTH_SETTINGS_DELETE = EventType(
-    "resource_servers.client_authentication_settings.delete", "Delete client authentication settings", _CAS
-)
-MCP_SERVER_REGISTER = EventType("resource_servers.mcp_server.register", "Register MCP server", _MCP)
-MCP_SERVER_UPDATE = EventType("resource_servers.mcp_server.update", "Update MCP server", _MCP)
-MCP_SERVER_ACTIVATE = EventType("resource_servers.mcp_server.activate", "Activate MCP server", _MCP)
-MCP_SERVER_DEACTIVATE = EventType("resource_servers.mcp_server.deactivate", "Deactivate MCP server", _MCP)
-MCP_SERVER_DELETE = EventType("resource_servers.mcp_server.delete", "Delete MCP server", _MCP)
-MCP_AUTH_SERVER_CREATE = EventType(
-    "resource_servers.mcp_server.auth_server.create", "Create third-party authorization server", _MCP
-)
-MCP_AUTH_SERVER_UPDATE = EventType(
-    "resource_servers.mcp_server.auth_server.update", "Update third-party authorization server", _MCP
-)
-MCP_AUTH_SERVER_DELETE = EventType(
-    "resource_servers.mcp_server.auth_server.delete", "Delete third-party authorization server", _MCP
-)
+    def event_type(action: str, display_message: str) -> EventType:
+        return EventType(f"resource_servers.{family}.{action}", display_message, scope)
 
-MCP_CAPABILITY_DISCOVER = EventType(
-    "resource_servers.mcp_server.capability.discover", "Discover MCP server capabilities", _MCP
-)
-VMCP_CAPABILITY_ADD = EventType(
-    "resource_servers.virtual_mcp_server.capability.add", "Add capability to virtual MCP server", _VMCP
-)
-VMCP_CAPABILITY_REMOVE = EventType(
-    "resource_servers.virtual_mcp_server.capability.remove",
-    "Remove capability from virtual MCP server",
-    _VMCP,
-)
-VMCP_CAPABILITY_UPDATE = EventType(
-    "resource_servers.virtual_mcp_server.capability.update", "Update capability of virtual MCP server", _VMCP
-)
-VMCP_AUTH_SERVER_ADD = EventType(
-    "resource_servers.virtual_mcp_server.auth_server.add",
-    "Add authorization server to virtual MCP server",
-    _VMCP,
-)
-VMCP_AUTH_SERVER_REMOVE = EventType(
-    "resource_servers.virtual_mcp_server.auth_server.remove",
-    "Remove authorization server from virtual MCP server",
-    _VMCP,
-)
-A2A_SERVER_REGISTER = EventType("resource_servers.a2a_server.register", "Register A2A server", _A2A)
-A2A_SERVER_DELETE = EventType("resource_servers.a2a_server.delete", "Delete A2A server", _A2A)
-A2A_AUTH_SERVER_ADD = EventType(
-    "resource_servers.a2a_server.auth_server.add", "Add authorization server to A2A server", _A2A
-)
-A2A_AUTH_SERVER_REMOVE = EventType(
-    "resource_servers.a2a_server.auth_server.remove", "Remove authorization server from A2A server", _A2A
-)
+    return event_type
+
+
+_api = _family("api_server", API_MANAGE)
+_cas = _family("client_authentication_settings", CAS_MANAGE)
+_mcp = _family("mcp_server", MCP_MANAGE)
+_vmcp = _family("virtual_mcp_server", VMCP_MANAGE)
+_a2a = _family("a2a_server", A2A_MANAGE)
+
+API_SERVER_REGISTER = _api("register", "Register API server")
+API_SERVER_UPDATE = _api("update", "Update API server")
+API_SERVER_ACTIVATE = _api("activate", "Activate API server")
+API_SERVER_DEACTIVATE = _api("deactivate", "Deactivate API server")
+API_SERVER_DELETE = _api("delete", "Delete API server")
+API_AUTH_SERVER_ADD = _api("auth_server.add", "Add authorization server to API server")
+API_AUTH_SERVER_UPDATE = _api("auth_server.update", "Update authorization server of API server")
+API_AUTH_SERVER_REMOVE = _api("auth_server.remove", "Remove authorization server from API server")
+CLIENT_AUTH_SETTINGS_CREATE = _cas("create", "Create client authentication settings")
+CLIENT_AUTH_SETTINGS_UPDATE = _cas("update", "Update client authentication settings")
+CLIENT_AUTH_SETTINGS_DELETE = _cas("delete", "Delete client authentication settings")
+MCP_SERVER_REGISTER = _mcp("register", "Register MCP server")
+MCP_SERVER_UPDATE = _mcp("update", "Update MCP server")
+MCP_SERVER_ACTIVATE = _mcp("activate", "Activate MCP server")
+MCP_SERVER_DEACTIVATE = _mcp("deactivate", "Deactivate MCP server")
+MCP_SERVER_DELETE = _mcp("delete", "Delete MCP server")
+MCP_AUTH_SERVER_CREATE = _mcp("auth_server.create", "Create third-party authorization server")
+MCP_AUTH_SERVER_UPDATE = _mcp("auth_server.update", "Update third-party authorization server")
+MCP_AUTH_SERVER_DELETE = _mcp("auth_server.delete", "Delete third-party authorization server")
+
+MCP_CAPABILITY_DISCOVER = _mcp("capability.discover", "Discover MCP server capabilities")
+VMCP_CAPABILITY_ADD = _vmcp("capability.add", "Add capability to virtual MCP server")
+VMCP_CAPABILITY_REMOVE = _vmcp("capability.remove", "Remove capability from virtual MCP server")
+VMCP_CAPABILITY_UPDATE = _vmcp("capability.update", "Update capability of virtual MCP server")
+VMCP_AUTH_SERVER_ADD = _vmcp("auth_server.add", "Add authorization server to virtual MCP server")
+VMCP_AUTH_SERVER_REMOVE = _vmcp("auth_server.remove", "Remove authorization server from virtual MCP server")
+A2A_SERVER_REGISTER = _a2a("register", "Register A2A server")
+A2A_SERVER_DELETE = _a2a("delete", "Delete A2A server")
+A2A_AUTH_SERVER_ADD = _a2a("auth_server.add", "Add authorization server to A2A server")
+A2A_AUTH_SERVER_REMOVE = _a2a("auth_server.remove", "Remove authorization server from A2A server")
 
 # Registrar's own types for operations Okta's catalog names no type for (see the module docstring).
-A2A_SERVER_UPDATE = EventType("resource_servers.a2a_server.update", "Update A2A server", _A2A)
-A2A_SERVER_ACTIVATE = EventType("resource_servers.a2a_server.activate", "Activate A2A server", _A2A)
-A2A_SERVER_DEACTIVATE = EventType("resource_servers.a2a_server.deactivate", "Deactivate A2A server", _A2A)
-VMCP_SERVER_CREATE = EventType(
-    "resource_servers.virtual_mcp_server.create", "Create virtual MCP server", _VMCP
-)
-VMCP_SERVER_UPDATE = EventType(
-    "resource_servers.virtual_mcp_server.update", "Update virtual MCP server", _VMCP
-)
-VMCP_SERVER_ACTIVATE = EventType(
-    "resource_servers.virtual_mcp_server.activate", "Activate virtual MCP server", _VMCP
-)
-VMCP_SERVER_DEACTIVATE = EventType(
-    "resource_servers.virtual_mcp_server.deactivate", "Deactivate virtual MCP server", _VMCP
-)
-VMCP_SERVER_DELETE = EventType(
-    "resource_servers.virtual_mcp_server.delete", "Delete virtual MCP server", _VMCP
-)
+A2A_SERVER_UPDATE = _a2a("update", "Update A2A server")
+A2A_SERVER_ACTIVATE = _a2a("activate", "Activate A2A server")
+A2A_SERVER_DEACTIVATE = _a2a("deactivate", "Deactivate A2A server")
+VMCP_SERVER_CREATE = _vmcp("create", "Create virtual MCP server")
+VMCP_SERVER_UPDATE = _vmcp("update", "Update virtual MCP server")
+VMCP_SERVER_ACTIVATE = _vmcp("activate", "Activate virtual MCP server")
+VMCP_SERVER_DEACTIVATE = _vmcp("deactivate", "Deactivate virtual MCP server")
+VMCP_SERVER_DELETE = _vmcp("delete", "Delete virtual MCP server")
 
 CATALOG: Mapping[str, EventType] = {
     e.name: e
