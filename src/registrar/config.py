@@ -155,6 +155,7 @@ class Settings:
     # CIDRs that discovery may reach although they are not public (e.g. 127.0.0.0/8 for local tests).
     discovery_allowed_networks: tuple[str, ...] = ()
     sqlite_synchronous: str = "NORMAL"
+    group_commit: bool = True  # concurrent audited operations share a transaction (registrar.store._group)
     jobs_enabled: bool = True
     signing_key: str | None = field(default=None, repr=False)
     signing_key_file: Path = _IN_DATA_DIR
@@ -237,6 +238,7 @@ class Settings:
             discovery_allow_http=_flag(env, "REGISTRAR_DISCOVERY_ALLOW_HTTP"),
             discovery_allowed_networks=_networks(env.get("REGISTRAR_DISCOVERY_ALLOWED_NETWORKS") or ""),
             sqlite_synchronous=(env.get("REGISTRAR_SQLITE_SYNCHRONOUS") or "NORMAL").upper(),
+            group_commit=_flag(env, "REGISTRAR_GROUP_COMMIT", default=True),
             jobs_enabled=_flag(env, "REGISTRAR_JOBS", default=True),
             signing_key=env.get("REGISTRAR_SIGNING_KEY") or None,
             signing_key_file=_path(env, "REGISTRAR_SIGNING_KEY_FILE") or _IN_DATA_DIR,

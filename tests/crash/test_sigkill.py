@@ -15,6 +15,10 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from sqlalchemy import select
+
+from registrar.store.database import create_database_engine
+from registrar.store.schema import log_event_targets
 
 from ..conftest import TEST_SECRET_KEY
 from ..live import LiveServer, registrar_command, running_server
@@ -25,7 +29,9 @@ SERVERS = "/resource-servers/api/v1/api-servers"
 SETTINGS = "/resource-servers/api/v1/client-auth-settings"
 
 
-def _writer(server: LiveServer, token: str, seed: int, stop: threading.Event, done: list[int]) -> None:
+def _writer(
+    server: LiveServer, token: str, seed: int, stop: threading.Event, done: list[int], acked: list[str]
+) -> None:
     rng = random.Random(seed)
     known: list[dict[str, str]] = []
     with httpx2.Client(base_url=server.url, headers={"Authorization": f"SSWS {token}"}, timeout=5) as http:
@@ -40,6 +46,7 @@ def _writer(server: LiveServer, token: str, seed: int, stop: threading.Event, do
                     )
                     if response.status_code == 201:
                         known.append(response.json())
+                        acked.append(response.json()["id"])
                 else:
                     server_obj = rng.choice(known)
                     sid = server_obj["id"]
@@ -100,11 +107,14 @@ def test_sigkill_during_writes_leaves_a_consistent_verifiable_store(
     ).stdout.strip()
     rng = random.Random(2026)
     requests_done = [0]
+    acked: list[str] = []  # servers whose registration was answered 201 before a kill
     for cycle in range(CYCLES):
         with running_server(env, tmp_path) as server:
             stop = threading.Event()
             writers = [
-                threading.Thread(target=_writer, args=(server, token, cycle * 10 + w, stop, requests_done))
+                threading.Thread(
+                    target=_writer, args=(server, token, cycle * 10 + w, stop, requests_done, acked)
+                )
                 for w in range(WRITERS)
             ]
             for writer in writers:
@@ -116,6 +126,20 @@ def test_sigkill_during_writes_leaves_a_consistent_verifiable_store(
             for writer in writers:
                 writer.join(10)
     assert requests_done[0] > CYCLES  # the writers really were writing when the kills came
+    # Nothing is acknowledged before its (group's) commit: every 201 survived the kill that followed it.
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            registered = set(
+                conn.execute(
+                    select(log_event_targets.c.target_id).where(
+                        log_event_targets.c.event_type == "resource_servers.api_server.register"
+                    )
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+    assert acked and set(acked) <= registered
     # The servers ran without their jobs: sign the checkpoints a restarted server would sign, so that
     # verify's report of events no checkpoint covers (they are older than twice the interval) is answered.
     signed = subprocess.run(

@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         sqlite_synchronous=settings.sqlite_synchronous,
         wait_seconds=settings.db_wait_seconds,
         statement_timeout=settings.statement_timeout_seconds,
+        group_commit=settings.group_commit,
+        background_checkpoints=True,
     )
     migrate(engine)
     with engine.connect() as conn:

@@ -11,7 +11,9 @@ never wait for a writer. Migrations and maintenance lift the statement timeout w
 
 from __future__ import annotations
 
+import fcntl
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -32,6 +34,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from registrar.errors import ServiceUnavailable
 from registrar.ids import ORG, new_id, utcnow
 
+from ._checkpoints import start_wal_checkpoints
+from ._group import GroupCommit
 from .schema import installation, log_head
 
 __all__ = [
@@ -41,6 +45,7 @@ __all__ = [
     "UNLIMITED",
     "bootstrap",
     "create_database_engine",
+    "group_transaction",
     "is_sqlite",
     "migrate",
     "unavailable",
@@ -55,6 +60,8 @@ UNLIMITED: dict[str, Any] = {"statement_timeout": None}
 """Execution options lifting the statement timeout of one connection (migrations, maintenance)."""
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+_LOCK_POLL_FIRST = 0.0002  # first pause of a writer waiting for another process's (seconds; doubling)
+_LOCK_POLL_MAX = 0.005
 _BUSY_STEP_SECONDS = 0.1  # granularity of the busy timeout a queued SQLite writer is left with
 _PROGRESS_STEPS = 20_000  # SQLite VM instructions between two looks at the deadline (well under 1 ms apart)
 _BUSY_MESSAGE = "The database stayed locked by other writers for longer than a request may wait; try again."
@@ -65,6 +72,8 @@ _TIMEOUT_MESSAGE = "A database query ran longer than the statement timeout; try 
 class _Limits:
     wait_seconds: float
     writers: threading.Lock | None  # SQLite: this process's writers queue here
+    lock_file: int | None = None  # SQLite file: the descriptor every process's writers queue on
+    group: GroupCommit | None = None  # audited operations share transactions (``group_transaction``)
 
 
 _LIMITS: weakref.WeakKeyDictionary[Engine, _Limits] = weakref.WeakKeyDictionary()
@@ -79,45 +88,124 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-@contextmanager
-def write_lock(engine: Engine, *, wait: float | None = None) -> Iterator[float]:
-    """Held around an SQLite write transaction, so this process's writers queue in Python.
-
-    SQLite lets one writer in at a time; a second ``BEGIN IMMEDIATE`` waits in SQLite's busy handler,
-    which sleeps 1, 2, 5 ... up to 100 ms between tries and so wakes up long after the lock is free.
-    Queueing on a Python lock first hands the database over as soon as the previous writer commits.
-    The queue is bounded: after ``wait`` seconds (default the engine's ``wait_seconds``) it raises
-    ``ServiceUnavailable``. Yields the seconds left of the wait. PostgreSQL needs nothing of the kind.
-    """
-    limits = _limits(engine)
-    wait = limits.wait_seconds if wait is None else wait
+def _acquire_writer(limits: _Limits, wait: float) -> float:
+    """Queue for the write lock of an SQLite database (this process's, then every process's); the
+    seconds left of ``wait``. PostgreSQL needs nothing of the kind (row locks queue its writers)."""
     if limits.writers is None:
-        yield wait
-        return
+        return wait
     deadline = time.monotonic() + wait
     acquired = limits.writers.acquire(timeout=wait) if wait > 0 else limits.writers.acquire(blocking=False)
     if not acquired:
         raise ServiceUnavailable([_BUSY_MESSAGE])
-    try:
-        yield max(deadline - time.monotonic(), 0.0)
-    finally:
+    if limits.lock_file is not None and not _lock_file(limits.lock_file, deadline):
         limits.writers.release()
+        raise ServiceUnavailable([_BUSY_MESSAGE])
+    return max(deadline - time.monotonic(), 0.0)
+
+
+def _release_writer(limits: _Limits) -> None:
+    if limits.writers is None:
+        return
+    if limits.lock_file is not None:
+        fcntl.flock(limits.lock_file, fcntl.LOCK_UN)
+    limits.writers.release()
+
+
+def _lock_file(fd: int, deadline: float) -> bool:
+    # Another process (a worker, the CLI) may be writing: wait for it in short steps, not in SQLite's
+    # busy handler, which sleeps up to 100 ms between two looks once it has waited a little.
+    pause = _LOCK_POLL_FIRST
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, _LOCK_POLL_MAX)
+
+
+@contextmanager
+def write_lock(engine: Engine, *, wait: float | None = None) -> Iterator[float]:
+    """Held around an SQLite write transaction, so that writers queue in Python.
+
+    SQLite lets one writer in at a time; a second ``BEGIN IMMEDIATE`` waits in SQLite's busy handler,
+    which sleeps 1, 2, 5 ... up to 100 ms between tries and so wakes up long after the lock is free.
+    Queueing on a Python lock (this process's writers) and a file lock beside the database (every
+    process's: the workers of ``registrar serve --workers N``, the CLI) first hands the database over
+    as soon as the previous writer commits. The queue is bounded: after ``wait`` seconds (default the
+    engine's ``wait_seconds``) it raises ``ServiceUnavailable``. Yields the seconds left of the wait.
+    """
+    limits = _limits(engine)
+    left = _acquire_writer(limits, limits.wait_seconds if wait is None else wait)
+    try:
+        yield left
+    finally:
+        _release_writer(limits)
+
+
+def _connect_for_write(engine: Engine, left: float) -> Connection:
+    conn = engine.connect()
+    if is_sqlite(engine) and _limits(engine).wait_seconds - left >= _BUSY_STEP_SECONDS:
+        # SQLite's own busy wait gets what is left of the wait, rounded down to whole steps: a writer that
+        # queued only briefly keeps the connection's setting, so the busy timeout is not re-set (one more
+        # statement) on nearly every write under load.
+        steps = int(left / _BUSY_STEP_SECONDS)
+        conn = conn.execution_options(sqlite_busy_ms=int(steps * _BUSY_STEP_SECONDS * 1000))
+    return conn
 
 
 @contextmanager
 def write_transaction(engine: Engine, *, wait: float | None = None) -> Iterator[Connection]:
-    """A write transaction that waits at most ``wait`` seconds in all to begin (503 after that)."""
-    usual = _limits(engine).wait_seconds
+    """A write transaction of its own that waits at most ``wait`` seconds in all to begin (503 after)."""
     with write_lock(engine, wait=wait) as left:
-        conn = engine.connect()
-        if is_sqlite(engine) and usual - left >= _BUSY_STEP_SECONDS:
-            # SQLite's own busy wait (for another process's writer) gets what is left of the wait, rounded
-            # down to whole steps: a writer that queued only briefly keeps the connection's setting, so the
-            # busy timeout is not re-set (one more statement) on nearly every write under load.
-            steps = int(left / _BUSY_STEP_SECONDS)
-            conn = conn.execution_options(sqlite_busy_ms=int(steps * _BUSY_STEP_SECONDS * 1000))
+        conn = _connect_for_write(engine, left)
         with conn, conn.begin():
             yield conn
+
+
+@contextmanager
+def group_transaction(engine: Engine) -> Iterator[Connection]:
+    """A savepoint in a transaction shared with concurrent audited operations (:mod:`._group`): it
+    rolls back alone, commits with the group, and this returns only once that commit is done. Engines
+    built with ``group_commit=False`` give each operation a ``write_transaction`` of its own."""
+    limits = _limits(engine)
+    if limits.group is None:
+        with write_transaction(engine) as conn:
+            yield conn
+        return
+    with limits.group.member(limits.wait_seconds) as conn:
+        yield conn
+
+
+def _group_commit(engine: Engine) -> GroupCommit:
+    # Weak: the engine's limits hold the queue, and must not keep the engine alive.
+    ref = weakref.ref(engine)
+
+    def open_group(wait: float) -> Connection:
+        engine = ref()
+        assert engine is not None  # the queue is reached only through its engine
+        limits = _limits(engine)
+        left = _acquire_writer(limits, wait)
+        try:
+            conn = _connect_for_write(engine, left)
+            conn.begin()
+        except BaseException:
+            _release_writer(limits)
+            raise
+        return conn
+
+    def close_group(conn: Connection) -> None:
+        engine = ref()
+        try:
+            conn.close()
+        finally:
+            if engine is not None:
+                _release_writer(_limits(engine))
+
+    return GroupCommit(open_group, close_group)
 
 
 def unavailable(error: BaseException) -> ServiceUnavailable | None:
@@ -150,11 +238,15 @@ def create_database_engine(
     sqlite_synchronous: str = "NORMAL",
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     statement_timeout: float | None = DEFAULT_STATEMENT_TIMEOUT,
+    group_commit: bool = True,
+    background_checkpoints: bool = False,
 ) -> Engine:
     """An engine for ``url``; ``postgresql://`` URLs are routed to the psycopg 3 driver.
 
     ``wait_seconds`` bounds every wait for the database; ``statement_timeout`` (``None`` or 0: none)
-    bounds every statement.
+    bounds every statement. ``group_commit``: audited operations (``group_transaction``) share
+    transactions. ``background_checkpoints`` (SQLite, the server's engine): WAL checkpoints run in a
+    thread of their own, never inside a request's commit.
     """
     if wait_seconds < 0:
         raise ValueError(f"REGISTRAR_DB_WAIT_SECONDS must not be negative, not {wait_seconds}")
@@ -167,9 +259,17 @@ def create_database_engine(
     options = {"statement_timeout": timeout}
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(
-            str(parsed.render_as_string(hide_password=False)), sqlite_synchronous, wait_seconds, options
+            str(parsed.render_as_string(hide_password=False)),
+            sqlite_synchronous,
+            wait_seconds,
+            options,
+            autocheckpoint=not background_checkpoints,
         )
-        _LIMITS[engine] = _Limits(wait_seconds, threading.Lock())
+        lock_file = _writer_lock_file(engine, parsed.database)
+        group = _group_commit(engine) if group_commit else None
+        _LIMITS[engine] = _Limits(wait_seconds, threading.Lock(), lock_file, group)
+        if background_checkpoints and lock_file is not None:
+            start_wal_checkpoints(engine)
         return engine
     engine = create_engine(
         parsed,
@@ -180,7 +280,7 @@ def create_database_engine(
         connect_args={"options": f"-c statement_timeout={_ms(timeout)} -c lock_timeout={_ms(wait_seconds)}"},
         execution_options=options,
     )
-    _LIMITS[engine] = _Limits(wait_seconds, None)
+    _LIMITS[engine] = _Limits(wait_seconds, None, None, _group_commit(engine) if group_commit else None)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -212,7 +312,18 @@ class _Deadline:
         return int(time.monotonic() > self.at)
 
 
-def _sqlite_engine(url: str, synchronous: str, wait: float, options: dict[str, Any]) -> Engine:
+def _writer_lock_file(engine: Engine, database: str | None) -> int | None:
+    """The file beside an SQLite database on which every process's writers queue (none in memory)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    weakref.finalize(engine, os.close, fd)
+    return fd
+
+
+def _sqlite_engine(
+    url: str, synchronous: str, wait: float, options: dict[str, Any], *, autocheckpoint: bool
+) -> Engine:
     if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
         raise ValueError(
             f"REGISTRAR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {synchronous}"
@@ -236,6 +347,8 @@ def _sqlite_engine(url: str, synchronous: str, wait: float, options: dict[str, A
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread's work (below)
         cursor.close()
         deadline = _Deadline()
         record.info["deadline"] = deadline

@@ -15,7 +15,7 @@ from registrar.events.builder import Outcome, build_event
 from registrar.events.catalog import EventType, Target
 from registrar.ids import utcnow
 
-from .database import write_transaction
+from .database import group_transaction
 from .eventlog import append_events
 
 __all__ = ["UnitOfWork", "unit_of_work"]
@@ -66,9 +66,11 @@ class UnitOfWork:
 def unit_of_work(engine: Engine, ctx: RequestContext) -> Iterator[UnitOfWork]:
     """Run a block in one transaction; its events are appended last and commit with it, or nothing does.
 
+    The transaction may be shared with concurrent units of work (group commit): the block then runs in a
+    savepoint of its own, rolls back alone, and this returns only once the shared commit is done.
     Waiting to begin is bounded (``ServiceUnavailable`` after the engine's ``wait_seconds``).
     """
-    with write_transaction(engine) as conn:
+    with group_transaction(engine) as conn:
         uow = UnitOfWork(conn, ctx)
         yield uow
         uow.flush_events()
