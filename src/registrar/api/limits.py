@@ -27,48 +27,46 @@ __all__ = [
 ]
 
 
-class BodyTooLarge(RegistrarError):
+class _LimitExceeded(RegistrarError):
+    """A request turned away at the edge for passing one of its limits: one cause, naming the limit."""
+
+    code = "E0000001"
+    cause: str  # filled in with the limit
+
+    def __init__(self, limit: float):
+        super().__init__(causes=[self.cause.format(limit=limit)])
+
+
+class BodyTooLarge(_LimitExceeded):
     """413: the request body is (or declares itself) larger than ``REGISTRAR_MAX_BODY_BYTES``."""
 
     status = 413
-    code = "E0000001"
     summary = "Request body too large"
-
-    def __init__(self, limit: int):
-        super().__init__(causes=[f"body: the request body may be at most {limit} bytes"])
+    cause = "body: the request body may be at most {limit} bytes"
 
 
-class HeadersTooLarge(RegistrarError):
+class HeadersTooLarge(_LimitExceeded):
     """431: the request line and header fields exceed ``REGISTRAR_MAX_HEADER_BYTES``."""
 
     status = 431
-    code = "E0000001"
     summary = "Request header fields too large"
-
-    def __init__(self, limit: int):
-        super().__init__(causes=[f"headers: the request line and headers may be at most {limit} bytes"])
+    cause = "headers: the request line and headers may be at most {limit} bytes"
 
 
-class UriTooLong(RegistrarError):
+class UriTooLong(_LimitExceeded):
     """414: the request target alone exceeds ``REGISTRAR_MAX_HEADER_BYTES``."""
 
     status = 414
-    code = "E0000001"
     summary = "Request URI too long"
-
-    def __init__(self, limit: int):
-        super().__init__(causes=[f"url: the request target may be at most {limit} bytes"])
+    cause = "url: the request target may be at most {limit} bytes"
 
 
-class RequestTimeout(RegistrarError):
+class RequestTimeout(_LimitExceeded):
     """408: the request's headers did not arrive within ``REGISTRAR_HEADER_TIMEOUT_SECONDS``."""
 
     status = 408
-    code = "E0000001"
     summary = "Request timeout"
-
-    def __init__(self, seconds: float):
-        super().__init__(causes=[f"headers: the request headers must arrive within {seconds:g} seconds"])
+    cause = "headers: the request headers must arrive within {limit:g} seconds"
 
 
 def error_bytes(error: RegistrarError) -> bytes:
