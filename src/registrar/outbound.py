@@ -21,7 +21,7 @@ import httpx2
 from registrar.config import Settings
 
 # POST and own headers: the guard's transport rather than its GET fetcher.
-from registrar.discovery import FetchPolicy, GuardedTransport, parse_networks
+from registrar.discovery import FetchPolicy, GuardedTransport, parse_networks, read_capped
 from registrar.errors import DiscoveryFailed
 from registrar.params import ascii_int
 
@@ -166,24 +166,19 @@ def call(
 
 
 def _read(response: httpx2.Response, deadline: float) -> bytes:
+    too_large = f"the response is larger than {MAX_RESPONSE_BYTES // 1024} KiB"
     declared = response.headers.get("content-length", "")
     if (ascii_int(declared) or 0) > MAX_RESPONSE_BYTES:
-        raise CallFailed(f"the response is larger than {MAX_RESPONSE_BYTES // 1024} KiB")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise CallFailed(f"the response is larger than {MAX_RESPONSE_BYTES // 1024} KiB")
-            if time.monotonic() > deadline:
-                raise CallFailed("the response took too long")
-            chunks.append(chunk)
-    except httpx2.TimeoutException:
-        raise CallFailed("the response took too long") from None
-    except httpx2.HTTPError as error:
-        raise CallFailed(_kind(error)) from None
-    return b"".join(chunks)
+        raise CallFailed(too_large)
+    return read_capped(
+        response.iter_bytes(),
+        MAX_RESPONSE_BYTES,
+        deadline,
+        CallFailed,
+        too_large=too_large,
+        too_slow="the response took too long",
+        kind=_kind,
+    )
 
 
 def _kind(error: httpx2.HTTPError) -> str:

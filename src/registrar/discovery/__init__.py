@@ -17,6 +17,7 @@ from ._fetch import (
     GuardedFetcher,
     GuardedTransport,
     Resolver,
+    read_capped,
     system_resolver,
 )
 from ._plan import AuthServerChange, RefreshPlan, plan_refresh
@@ -51,6 +52,7 @@ __all__ = [
     "parse_networks",
     "plan_refresh",
     "protected_resource_metadata_urls",
+    "read_capped",
     "resource_metadata_from_challenge",
     "system_resolver",
 ]

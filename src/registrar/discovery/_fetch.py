@@ -27,7 +27,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -233,27 +233,55 @@ class GuardedFetcher:
 
     def _read(self, url: str, response: httpx2.Response, deadline: float) -> bytes:
         limit = self.policy.max_body_bytes
-        too_large = f"{_short(url)}: the response is larger than {limit // 1024} KiB"
+        too_large = f"the response is larger than {limit // 1024} KiB"
+
+        def failed(why: str) -> DiscoveryFailed:
+            return DiscoveryFailed(f"{_short(url)}: {why}")
+
         declared = response.headers.get("content-length", "")
         if (ascii_int(declared) or 0) > limit:
-            raise DiscoveryFailed(too_large)
+            raise failed(too_large)
         if response.headers.get("content-encoding", "identity").lower() not in ("", "identity"):
-            raise DiscoveryFailed(f"{_short(url)}: compressed responses are not accepted")
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_raw():
-                size += len(chunk)
-                if size > limit:
-                    raise DiscoveryFailed(too_large)
-                if time.monotonic() > deadline:
-                    raise DiscoveryFailed(f"{_short(url)}: timed out")
-                chunks.append(chunk)
-        except httpx2.TimeoutException:
-            raise DiscoveryFailed(f"{_short(url)}: timed out") from None
-        except httpx2.HTTPError as error:
-            raise DiscoveryFailed(f"{_short(url)}: {_kind(error)}") from None
-        return b"".join(chunks)
+            raise failed("compressed responses are not accepted")
+        return read_capped(
+            response.iter_raw(),
+            limit,
+            deadline,
+            failed,
+            too_large=too_large,
+            too_slow="timed out",
+            kind=_kind,
+        )
+
+
+def read_capped(
+    chunks: Iterable[bytes],
+    limit: int,
+    deadline: float,
+    failed: Callable[[str], Exception],
+    *,
+    too_large: str,
+    too_slow: str,
+    kind: Callable[[httpx2.HTTPError], str],
+) -> bytes:
+    """The body ``chunks`` stream, joined, or ``failed(why)`` raised: ``too_large`` once it passes ``limit``
+    bytes, ``too_slow`` once the ``time.monotonic()`` deadline has passed or a read times out, and the
+    ``kind`` of any other HTTP error. Nothing past the limit is kept."""
+    collected: list[bytes] = []
+    size = 0
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise failed(too_large)
+            if time.monotonic() > deadline:
+                raise failed(too_slow)
+            collected.append(chunk)
+    except httpx2.TimeoutException:
+        raise failed(too_slow) from None
+    except httpx2.HTTPError as error:
+        raise failed(kind(error)) from None
+    return b"".join(collected)
 
 
 def _kind(error: httpx2.HTTPError) -> str:
