@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from registrar.controls import control_problem, truncate
-from registrar.domain.mcp import MAX_ITEM_LENGTH, MAX_NAME_LENGTH
+from registrar.domain.mcp import MAX_ITEM_LENGTH, MAX_NAME_LENGTH, remote_text
 from registrar.domain.urls import MAX_URL_LENGTH
 from registrar.errors import DiscoveryFailed
 
@@ -257,12 +257,7 @@ def _scheme_candidates(name: str, scheme: Mapping[str, Any]) -> Iterator[_Candid
 
 def _fetchable(scheme: str, members: Mapping[str, Any], key: str) -> str | None:
     """A URL member the discovery will fetch: absent → None; a control character refuses the card."""
-    value = members.get(key)
-    if not isinstance(value, str) or not value:
-        return None
-    if why := control_problem(value, MAX_URL_LENGTH):
-        raise DiscoveryFailed(f"securitySchemes.{scheme}.{key} {why}")
-    return value
+    return remote_text(members, key, MAX_URL_LENGTH, member=f"securitySchemes.{scheme}.{key}")
 
 
 def _issuer(fetcher: GuardedFetcher, candidate: _Candidate) -> tuple[str | None, str]:

@@ -42,6 +42,7 @@ __all__ = [
     "McpServerPatch",
     "ResourceMetadata",
     "ensure_activatable",
+    "remote_text",
 ]
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -59,13 +60,19 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(item for item in value if isinstance(item, str))
 
 
-def _remote_text(doc: Mapping[str, Any], key: str, max_length: int) -> str | None:
-    """A string member of a remote document, checked; absent, empty or not a string: None."""
+def remote_text(
+    doc: Mapping[str, Any], key: str, max_length: int, *, member: str | None = None
+) -> str | None:
+    """A string member of a remote document, checked; absent, empty or not a string: None.
+
+    A refused value fails the whole document with a ``DiscoveryFailed`` naming ``member`` (``key`` unless
+    the member is nested).
+    """
     value = doc.get(key)
     if not isinstance(value, str) or not value:
         return None
     if why := control_problem(value, max_length):
-        raise DiscoveryFailed(f"{key} {why}")
+        raise DiscoveryFailed(f"{member or key} {why}")
     return value
 
 
@@ -105,7 +112,7 @@ class ResourceMetadata:
     def from_document(cls, doc: Mapping[str, Any]) -> ResourceMetadata:
         """The members Registrar keeps from protected-resource metadata; ``DiscoveryFailed`` if unfit."""
         return cls(
-            resource_name=_remote_text(doc, "resource_name", MAX_NAME_LENGTH),
+            resource_name=remote_text(doc, "resource_name", MAX_NAME_LENGTH),
             scopes_supported=_remote_strings(doc, "scopes_supported"),
         )
 
@@ -155,7 +162,7 @@ class AuthServerMetadata:
             raise DiscoveryFailed(f"token_endpoint {why}")
         return cls(
             token_endpoint=token_endpoint,
-            authorization_endpoint=_remote_text(doc, "authorization_endpoint", MAX_URL_LENGTH),
+            authorization_endpoint=remote_text(doc, "authorization_endpoint", MAX_URL_LENGTH),
             grant_types_supported=_remote_strings(doc, "grant_types_supported"),
             scopes_supported=_remote_strings(doc, "scopes_supported"),
             identity_chaining_requested_token_types_supported=_remote_strings(
