@@ -18,8 +18,9 @@ __all__ = ["AddressPolicy", "IPAddress", "IPNetwork", "blocked_reason", "parse_n
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
 
-_DENIED_V4: tuple[tuple[IPv4Network, str], ...] = tuple(
-    (IPv4Network(cidr), why)
+# IPv4 ranges, then IPv6 ones (an address is never in a network of the other version).
+_DENIED: tuple[tuple[IPNetwork, str], ...] = tuple(
+    (ip_network(cidr), why)
     for cidr, why in (
         ("0.0.0.0/8", "unspecified"),
         ("10.0.0.0/8", "private"),
@@ -42,11 +43,6 @@ _DENIED_V4: tuple[tuple[IPv4Network, str], ...] = tuple(
         ("203.0.113.0/24", "documentation"),
         ("224.0.0.0/4", "multicast"),
         ("240.0.0.0/4", "reserved"),
-    )
-)
-_DENIED_V6: tuple[tuple[IPv6Network, str], ...] = tuple(
-    (IPv6Network(cidr), why)
-    for cidr, why in (
         ("::/128", "unspecified"),
         ("::1/128", "loopback"),
         # Deprecated IPv4-compatible addresses (::a.b.c.d): no legitimate public use.
@@ -83,8 +79,7 @@ def _embedded(address: IPv6Address) -> tuple[str, IPv4Address] | None:
 
 
 def _own_reason(address: IPAddress) -> str | None:
-    table: Iterable[tuple[IPNetwork, str]] = _DENIED_V4 if address.version == 4 else _DENIED_V6
-    for network, why in table:
+    for network, why in _DENIED:
         if address in network:
             return why
     if address.is_multicast:
