@@ -6,10 +6,13 @@ PostgreSQL, totally ordered, and free of naive-datetime pitfalls.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Constraint,
     ForeignKey,
     Index,
     Integer,
@@ -61,6 +64,28 @@ metadata = MetaData(
 # Integer surrogate keys give lists a stable registration order for keyset pagination; ``id`` is public.
 _PK = BigInteger().with_variant(Integer(), "sqlite")
 
+
+def _keyed(name: str, *items: Column[Any] | Constraint | Index) -> Table:
+    """A table keyed by ``pk`` with a unique public ``id``, then ``items``."""
+    return Table(
+        name,
+        metadata,
+        Column("pk", _PK, primary_key=True, autoincrement=True),
+        Column("id", String(20), nullable=False, unique=True),
+        *items,
+    )
+
+
+def _entity(name: str, *items: Column[Any] | Constraint | Index) -> Table:
+    """A ``_keyed`` table whose rows record when they were created and last updated."""
+    return _keyed(
+        name,
+        *items,
+        Column("created_ms", BigInteger, nullable=False),
+        Column("last_updated_ms", BigInteger, nullable=False),
+    )
+
+
 installation = Table(
     "installation",
     metadata,
@@ -94,11 +119,8 @@ api_tokens = Table(
     Column("revoked_ms", BigInteger),
 )
 
-client_auth_settings = Table(
+client_auth_settings = _entity(
     "client_auth_settings",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
     Column("name", String(255), nullable=False),
     Column("resource_orn", Text, nullable=False, index=True),
     Column("purpose", String(32), nullable=False),
@@ -107,8 +129,6 @@ client_auth_settings = Table(
     Column("client_secret_sealed", LargeBinary, nullable=False),
     Column("scopes", Text, nullable=False),
     Column("token_endpoint_auth_method", String(32), nullable=False),
-    Column("created_ms", BigInteger, nullable=False),
-    Column("last_updated_ms", BigInteger, nullable=False),
 )
 
 # The head of the log: one row, locked by every appending transaction. Holding it until commit makes
@@ -190,11 +210,8 @@ signing_keys = Table(
 
 # Resource servers of every kind (``registrar.kinds``): API, MCP, A2A, virtual MCP servers (migration 0015).
 # ``detected_metadata`` is the kind's JSON (``{}`` when it detects nothing); a virtual server has no URL.
-resource_servers = Table(
+resource_servers = _entity(
     "resource_servers",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
     Column("kind", String(8), nullable=False),
     Column("resource_url", Text),
     Column("display_name", String(255), nullable=False),
@@ -202,19 +219,14 @@ resource_servers = Table(
     Column("status", String(16), nullable=False),
     Column("detected_metadata", Text, nullable=False),
     Column("last_refreshed_ms", BigInteger),
-    Column("created_ms", BigInteger, nullable=False),
-    Column("last_updated_ms", BigInteger, nullable=False),
     UniqueConstraint("kind", "resource_url"),
     Index("ix_resource_servers_kind_pk", "kind", "pk"),
 )
 
 # The authorization servers linked to a resource server: entered by an admin (endpoints and grant types) or
 # discovered (their metadata, as JSON in ``detected_metadata``; the endpoint columns repeat it).
-resource_auth_servers = Table(
+resource_auth_servers = _entity(
     "resource_auth_servers",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
     Column("server_id", String(20), ForeignKey("resource_servers.id"), nullable=False),
     Column("issuer", Text, nullable=False),
     Column("status", String(16), nullable=False),
@@ -222,18 +234,13 @@ resource_auth_servers = Table(
     Column("token_endpoint", Text),
     Column("grant_types", Text, nullable=False),
     Column("detected_metadata", Text, nullable=False),
-    Column("created_ms", BigInteger, nullable=False),
-    Column("last_updated_ms", BigInteger, nullable=False),
     UniqueConstraint("server_id", "issuer"),
 )
 
 # The tools an MCP server listed when it was last discovered (``REMOVED``: listed before, not any more).
 # ``fingerprint``: SHA-256 (hex) of the canonical JSON of the definition, to see a changed tool at a glance.
-mcp_tools = Table(
+mcp_tools = _keyed(
     "mcp_tools",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
     Column("server_id", String(20), nullable=False, index=True),
     Column("name", String(128), nullable=False),
     Column("title", Text),
@@ -250,11 +257,8 @@ mcp_tools = Table(
 )
 
 # The latest tool discovery of an MCP server per credential (client authentication settings).
-mcp_discoveries = Table(
+mcp_discoveries = _keyed(
     "mcp_discoveries",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
     Column("server_id", String(20), nullable=False),
     Column("client_auth_settings_id", String(20), nullable=False),
     Column("status", String(16), nullable=False),
@@ -267,17 +271,12 @@ mcp_discoveries = Table(
 
 # The capabilities a virtual MCP server is composed of: a tool of a registered MCP server, by name
 # (``MISSING`` while the source tool is gone).
-virtual_capabilities = Table(
+virtual_capabilities = _entity(
     "virtual_capabilities",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
     Column("virtual_server_id", String(20), nullable=False),
     Column("source_server_id", String(20), nullable=False),
     Column("tool_name", String(128), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("created_ms", BigInteger, nullable=False),
-    Column("last_updated_ms", BigInteger, nullable=False),
     UniqueConstraint("virtual_server_id", "source_server_id", "tool_name"),
     Index("ix_virtual_capabilities_source", "source_server_id", "tool_name"),
 )
@@ -285,11 +284,8 @@ virtual_capabilities = Table(
 
 # Event hooks (Okta's ``EventHook``): what to deliver, where. The auth header value is sealed like a client
 # secret (AES-256-GCM, the hook id as associated data); custom header values are not secrets.
-event_hooks = Table(
+event_hooks = _entity(
     "event_hooks",
-    metadata,
-    Column("pk", _PK, primary_key=True, autoincrement=True),
-    Column("id", String(20), nullable=False, unique=True),
     Column("name", String(255), nullable=False),
     Column("description", Text),
     Column("status", String(16), nullable=False),
@@ -301,8 +297,6 @@ event_hooks = Table(
     Column("auth_value_sealed", LargeBinary),
     Column("source", Text, nullable=False),  # the delivery envelope's ``source``: this hook's URL
     Column("created_by", String(64), nullable=False),
-    Column("created_ms", BigInteger, nullable=False),
-    Column("last_updated_ms", BigInteger, nullable=False),
 )
 
 # The log is the outbox: a hook's position is the last sequence number it has dealt with (``cursor_seq``).
