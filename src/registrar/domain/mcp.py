@@ -23,7 +23,7 @@ from typing import Any
 from registrar.controls import clean_value, control_problem
 from registrar.errors import Conflict, DiscoveryFailed
 
-from .inputs import ServerMetadataPatch, Url, _Body
+from .inputs import ApiServerPatch, ServerMetadataPatch, Url, _Body
 from .resources import AuthServer, ResourceServer, ServerDetail
 from .statuses import Status
 from .urls import MAX_URL_LENGTH
@@ -230,9 +230,9 @@ class McpServerCreate(_Body):
     metadata: ServerMetadataPatch | None = None
 
 
-class McpServerPatch(_Body):
-    resourceUrl: Url | None = None
-    metadata: ServerMetadataPatch | None = None
+# An MCP server's changes: the members of an API server's (a docstring would enter the OpenAPI schema).
+class McpServerPatch(ApiServerPatch):
+    pass
 
 
 def ensure_activatable(status: str) -> None:
