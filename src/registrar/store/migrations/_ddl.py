@@ -5,6 +5,9 @@ SQLite).
 Migrations are history: a helper here builds exactly the DDL the migrations built before they used it,
 constraint by constraint and in the same order, so a database migrated before and one migrated after are
 the same. Only migrations import this module (through ``alembic.op``, so only while one runs).
+
+Columns are written as ``schema.py`` writes them: a column allows NULL unless it says ``nullable=False`` or
+is part of the primary key (SQLAlchemy's default), so ``nullable=True`` is never spelt out.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def resource_server_columns(*, url_required: bool = True) -> list[sa.Column[Any]
     return [
         sa.Column("resource_url", sa.Text(), nullable=not url_required),
         sa.Column("display_name", sa.String(length=255), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("description", sa.Text()),
         sa.Column("status", sa.String(length=16), nullable=False),
     ]
 
@@ -144,9 +147,9 @@ def mcp_servers_table() -> sa.Table:
     return entity_table(
         "mcp_servers",
         *resource_server_columns(),
-        sa.Column("resource_name", sa.Text(), nullable=True),
+        sa.Column("resource_name", sa.Text()),
         sa.Column("scopes_supported", sa.Text(), nullable=False),
-        sa.Column("last_refreshed_ms", sa.BigInteger(), nullable=True),
+        sa.Column("last_refreshed_ms", sa.BigInteger()),
         unique=["resource_url"],
     )
 

@@ -13,22 +13,22 @@ down_revision = "0005"
 
 def upgrade() -> None:
     # An Argon2id PHC string; NULL: the user cannot sign in to the console with a password.
-    add_columns("users", sa.Column("password_hash", sa.String(length=255), nullable=True))
+    add_columns("users", sa.Column("password_hash", sa.String(length=255)))
     op.create_table(
         "console_sessions",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.String(length=20), nullable=False),
-        sa.Column("token_id", sa.String(length=20), nullable=True),
+        sa.Column("token_id", sa.String(length=20)),
         sa.Column("credential", sa.String(length=16), nullable=False),
         sa.Column("scopes", sa.Text(), nullable=False),
-        sa.Column("ip_address", sa.String(length=64), nullable=True),
-        sa.Column("user_agent", sa.Text(), nullable=True),
+        sa.Column("ip_address", sa.String(length=64)),
+        sa.Column("user_agent", sa.Text()),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.Column("last_seen_ms", sa.BigInteger(), nullable=False),
         sa.Column("expires_ms", sa.BigInteger(), nullable=False),
-        sa.Column("ended_ms", sa.BigInteger(), nullable=True),
+        sa.Column("ended_ms", sa.BigInteger()),
         foreign_key("console_sessions", "user_id", "users.id"),
         foreign_key("console_sessions", "token_id", "api_tokens.id"),
         primary_key("console_sessions", "id"),

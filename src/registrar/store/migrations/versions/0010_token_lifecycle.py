@@ -14,8 +14,8 @@ down_revision = "0009"
 def upgrade() -> None:
     add_columns(
         "api_tokens",
-        sa.Column("expires_ms", sa.BigInteger(), nullable=True),  # NULL: never expires
-        sa.Column("last_used_ms", sa.BigInteger(), nullable=True),  # minute resolution
+        sa.Column("expires_ms", sa.BigInteger()),  # NULL: never expires
+        sa.Column("last_used_ms", sa.BigInteger()),  # minute resolution
     )
     # One row per failed (or in-flight) console sign-in, per throttled subject (an account or an address).
     op.create_table(

@@ -15,7 +15,7 @@ def upgrade() -> None:
     add_columns(
         "event_hook_deliveries",
         # The largest body the receiver is known to accept, learned from its 413s (NULL: nothing learned).
-        sa.Column("body_limit_bytes", sa.BigInteger(), nullable=True),
+        sa.Column("body_limit_bytes", sa.BigInteger()),
         # The log head when the hook was created: events at or below it are history, replayed only by a
         # caller who may read the log.
         sa.Column("origin_seq", sa.BigInteger(), nullable=False, server_default="0"),

@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         primary_key("tlog_nodes", "level", "idx"),
     )
-    add_columns("log_head", sa.Column("frontier", sa.LargeBinary(), nullable=True))
+    add_columns("log_head", sa.Column("frontier", sa.LargeBinary()))
     _backfill(op.get_bind())
 
 

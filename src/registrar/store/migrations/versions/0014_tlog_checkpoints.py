@@ -34,11 +34,11 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("vkey", sa.Text(), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
-        sa.Column("size", sa.BigInteger(), nullable=True),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("last_attempt_ms", sa.BigInteger(), nullable=True),
-        sa.Column("last_success_ms", sa.BigInteger(), nullable=True),
-        sa.Column("lease_ms", sa.BigInteger(), nullable=True),
+        sa.Column("size", sa.BigInteger()),
+        sa.Column("last_error", sa.Text()),
+        sa.Column("last_attempt_ms", sa.BigInteger()),
+        sa.Column("last_success_ms", sa.BigInteger()),
+        sa.Column("lease_ms", sa.BigInteger()),
         primary_key("tlog_witnesses", "name"),
     )
 
