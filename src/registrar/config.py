@@ -207,6 +207,8 @@ class Settings:
     tlog_heartbeat_seconds: float = 300.0  # an idle log is re-signed and re-witnessed this often
     witnesses: tuple[tuple[str, str], ...] = ()  # (witness verifier key, URL prefix)
     witness_timeout_seconds: float = 10.0  # one add-checkpoint request, connecting to the last byte
+    # ``registrar serve`` processes sharing its port (uvicorn workers), each with its own application.
+    workers: int = 1
 
     def __post_init__(self) -> None:
         """Resolve the defaults that live in the data directory."""
@@ -295,6 +297,7 @@ _POSITIVE_NUMBERS = (
     "tlog_checkpoint_seconds",
     "tlog_heartbeat_seconds",
     "witness_timeout_seconds",
+    "workers",
 )
 _VARIABLES = {
     "checkpoint_interval_seconds": "REGISTRAR_CHECKPOINT_SECONDS",

@@ -6,6 +6,7 @@ their exit codes are documented in :mod:`registrar.cli.client` and in ``registra
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -42,11 +43,22 @@ app.add_typer(users, name="users")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes sharing the port (default REGISTRAR_WORKERS, else 1).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Run the HTTP server (the database is migrated on start)."""
+    """Run the HTTP server (the database is migrated on start, once)."""
     from registrar.api.server import run_server
 
-    run_server(Settings.from_env(), host=host, port=port)
+    settings = Settings.from_env()
+    if workers is not None:
+        settings = replace(settings, workers=workers)
+    run_server(settings, host=host, port=port)
 
 
 @app.command()
