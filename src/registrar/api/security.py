@@ -1,6 +1,22 @@
-"""Authenticating API tokens and turning a request into the context its events are built from."""
+"""Authenticating API tokens and turning a request into the context its events are built from.
+
+Live tokens are cached per database (a bounded LRU of :data:`CACHE_SIZE` entries, by token hash), so a
+request with a known token reads nothing from the database. The cache is only as good as its watch
+(:func:`registrar.store.tokens.revocation_watch`): every lookup first reads the watch's revocation
+generation, and a cache filled under another generation is emptied before it is used. Expiry needs no
+watch (a token's expiry never changes): it is checked against the clock on every use.
+
+The generation is read *before* a token is looked up in the database and the entry is filed under it, so
+a lookup that raced a revocation (it read the token before the revocation committed) is filed under a
+generation the revocation has since left behind, and is never served.
+"""
 
 from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable
 
 from fastapi import Request
 from sqlalchemy import Engine
@@ -8,9 +24,87 @@ from sqlalchemy import Engine
 from registrar.context import RequestContext, context_from_request
 from registrar.domain.entities import ApiToken
 from registrar.errors import InvalidToken, PermissionDenied
-from registrar.store.tokens import find_token, note_token_use
+from registrar.ids import utcnow
+from registrar.store.tokens import (
+    LiveToken,
+    RevocationWatch,
+    hash_token,
+    lookup_token,
+    note_token_use,
+    revocation_watch,
+)
 
-__all__ = ["authenticate", "read_token", "request_context", "require_scope"]
+__all__ = [
+    "CACHE_SIZE",
+    "TokenCache",
+    "authenticate",
+    "read_token",
+    "request_context",
+    "require_scope",
+    "token_cache",
+]
+
+CACHE_SIZE = 10_000
+
+
+class TokenCache:
+    """Live tokens of one database by hash, valid for one revocation generation at a time."""
+
+    def __init__(self, watch: RevocationWatch | None, size: int = CACHE_SIZE):
+        self.watch = watch
+        self._size = size
+        self._lock = threading.Lock()
+        self._generation: Hashable | None = None
+        self._entries: OrderedDict[str, LiveToken] = OrderedDict()
+
+    def generation(self) -> Hashable | None:
+        """The watch's generation now; ``None``: do not use the cache."""
+        return None if self.watch is None else self.watch.generation()
+
+    def get(self, key: str, generation: Hashable) -> LiveToken | None:
+        """The entry for ``key`` if the cache holds ``generation``'s entries (else it is emptied for it)."""
+        with self._lock:
+            if generation != self._generation:
+                self._entries.clear()
+                self._generation = generation
+                return None
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, token: LiveToken, generation: Hashable) -> None:
+        """File ``token``, looked up under ``generation``; dropped if the cache has moved on meanwhile."""
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._entries[key] = token
+            self._entries.move_to_end(key)
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def discard(self, key: str) -> None:
+        """Forget ``key`` (its token expired)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_caches: weakref.WeakKeyDictionary[Engine, TokenCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def token_cache(engine: Engine) -> TokenCache:
+    """The token cache of ``engine``'s database in this process (made on first use)."""
+    cache = _caches.get(engine)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.get(engine)
+            if cache is None:
+                cache = _caches[engine] = TokenCache(revocation_watch(engine))
+    return cache
 
 
 def read_token(header: str | None) -> str | None:
@@ -29,12 +123,23 @@ def authenticate(engine: Engine, request: Request) -> ApiToken:
     secret = read_token(request.headers.get("authorization"))
     if secret is None or len(secret) > 512:
         raise InvalidToken()
-    with engine.connect().execution_options(sqlite_immediate=False) as conn:
-        token = find_token(conn, secret)
-    if token is None:
+    key = hash_token(secret)
+    cache = token_cache(engine)
+    generation = cache.generation()  # before the lookup: see the module docstring
+    now_ms = int(utcnow().timestamp() * 1000)
+    found = None if generation is None else cache.get(key, generation)
+    if found is None:
+        with engine.connect().execution_options(sqlite_immediate=False) as conn:
+            found = lookup_token(conn, key, now_ms)
+        if found is None:
+            raise InvalidToken()
+        if generation is not None:
+            cache.put(key, found, generation)
+    elif not found.live_at(now_ms):
+        cache.discard(key)
         raise InvalidToken()
-    note_token_use(engine, token.id)  # at most one short write per token per minute, not in a caller's
-    return token
+    note_token_use(engine, found.token.id)  # at most one short write per token per minute, not in a caller's
+    return found.token
 
 
 def require_scope(token: ApiToken, *scopes: str) -> None:

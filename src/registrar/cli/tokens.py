@@ -25,6 +25,7 @@ from registrar.ids import format_timestamp, new_request_id, utcnow
 from registrar.store.tokens import (
     ALL_SCOPES,
     TokenRecord,
+    announce_revocation,
     create_token,
     ensure_user,
     get_token,
@@ -209,15 +210,26 @@ def tokens_list(
 def tokens_revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id (00T…).", show_default=False)],
 ) -> None:
-    """Revoke a token: it is refused (401) from the next request on, by every replica."""
-    with database() as engine, unit_of_work(engine, job_context(new_request_id())) as uow:
-        record = get_token(uow.conn, token_id)
-        if record is None:
-            raise _fail(f"no token {token_id!r}", ExitCode.NOT_FOUND)
-        revoked = revoke_token(uow.conn, token_id)
-        if revoked:
-            uow.record(API_TOKEN_REVOKE, _targets(record), debug=_operator("revoke"))
-    if not revoked:
+    """Revoke a token: it is refused (401) from the next request on, by every replica.
+
+    Returns once every serving process has dropped its cached tokens (exit status 1, with a warning, if
+    one could not be made to within a few seconds; the revocation itself is committed either way).
+    """
+    with database() as engine:
+        with unit_of_work(engine, job_context(new_request_id())) as uow:
+            record = get_token(uow.conn, token_id)
+            if record is None:
+                raise _fail(f"no token {token_id!r}", ExitCode.NOT_FOUND)
+            revoked = revoke_token(uow.conn, token_id)
+            if revoked:
+                uow.record(API_TOKEN_REVOKE, _targets(record), debug=_operator("revoke"))
+        # Again when it was already revoked: a revocation whose announcement failed can be completed.
+        problems = announce_revocation(engine)
+    if revoked:
+        typer.echo(f"revoked token {record.id} ({record.name}) of {record.user.email}", err=True)
+    else:
         typer.echo(f"token {record.id} ({record.name}) was already revoked", err=True)
-        return
-    typer.echo(f"revoked token {record.id} ({record.name}) of {record.user.email}", err=True)
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)

@@ -1,22 +1,39 @@
 """Users and API tokens. Only a SHA-256 of each token is stored.
 
-A token is live until it is revoked or its expiry passes. Every lookup reads the database (nothing is
-cached), so a revocation or an expiry holds on the very next request, on every replica. "Last used" is
-kept at minute resolution: :func:`note_token_use` writes it at most once a minute per token, in a
-transaction of its own, never in the caller's.
+A token is live until it is revoked or its expiry passes. "Last used" is kept at minute resolution:
+:func:`note_token_use` writes it at most once a minute per token, in a transaction of its own, never in
+the caller's.
+
+Serving processes may cache live tokens (:mod:`registrar.api.security`) as long as a revocation reaches
+them before the next request; what carries it is the database's **revocation watch**
+(:func:`revocation_watch`), whose generation changes with every revocation:
+
+- **SQLite** (every process is on this host): a marker file beside the database,
+  ``<database>-revocations``, one line per revocation appended after the revocation commits. Its
+  ``stat()`` is the generation: a syscall per request, no query.
+- **PostgreSQL**: a thread per process LISTENs on a channel that :func:`revoke_token` notifies inside the
+  revoking transaction (so it is delivered at commit, and only then); the generation counts what it
+  received, and is ``None`` (no cache) while it is not listening. Delivery is asynchronous, so
+  :func:`announce_revocation` closes the race: after the commit it sends a fence through the same
+  channel and waits until every listening process has acknowledged it, having bumped its generation
+  first; a process that does not answer in time has its listener disconnected, which turns its cache
+  off. ``registrar tokens revoke`` returns only then.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Select, and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from registrar.domain.entities import ApiToken, User
@@ -28,15 +45,20 @@ from .schema import api_tokens, users
 
 __all__ = [
     "ALL_SCOPES",
+    "LiveToken",
+    "RevocationWatch",
     "TokenRecord",
     "TokenStatus",
+    "announce_revocation",
     "create_token",
     "ensure_user",
     "find_token",
     "get_token",
     "hash_token",
     "list_tokens",
+    "lookup_token",
     "note_token_use",
+    "revocation_watch",
     "revoke_token",
 ]
 
@@ -134,22 +156,41 @@ def _live(now_ms: int) -> ColumnElement[bool]:
     )
 
 
-def find_token(conn: Connection, secret: str) -> ApiToken | None:
-    """The live (neither revoked nor expired) token whose text is ``secret``, with its user."""
+@dataclass(frozen=True, slots=True)
+class LiveToken:
+    """A token found live, with its expiry: what a cache may hold (an expiry never changes)."""
+
+    token: ApiToken
+    expires_ms: int | None
+
+    def live_at(self, now_ms: int) -> bool:
+        """Whether the token is still unexpired at ``now_ms`` (a revocation is the watch's business)."""
+        return self.expires_ms is None or now_ms < self.expires_ms
+
+
+def lookup_token(conn: Connection, token_hash: str, now_ms: int) -> LiveToken | None:
+    """The token stored as ``token_hash`` if it is live at ``now_ms``, with its user and expiry."""
     row = conn.execute(
         select(api_tokens, users.c.email, users.c.display_name)
         .join(users, users.c.id == api_tokens.c.user_id)
-        .where(api_tokens.c.token_hash == hash_token(secret), _live(_now_ms()))
+        .where(api_tokens.c.token_hash == token_hash, _live(now_ms))
     ).first()
     if row is None:
         return None
-    return ApiToken(
+    token = ApiToken(
         id=row.id,
         name=row.name,
         user=User(id=row.user_id, email=row.email, display_name=row.display_name),
         scopes=frozenset(row.scopes.split()),
         session_id=row.session_id,
     )
+    return LiveToken(token, row.expires_ms)
+
+
+def find_token(conn: Connection, secret: str) -> ApiToken | None:
+    """The live (neither revoked nor expired) token whose text is ``secret``, with its user."""
+    found = lookup_token(conn, hash_token(secret), _now_ms())
+    return None if found is None else found.token
 
 
 def _record(row: Row[Any]) -> TokenRecord:
@@ -186,13 +227,21 @@ def get_token(conn: Connection, token_id: str) -> TokenRecord | None:
 
 
 def revoke_token(conn: Connection, token_id: str) -> bool:
-    """Revoke a token; False when there is no such token or it was already revoked (nothing changes)."""
+    """Revoke a token; False when there is no such token or it was already revoked (nothing changes).
+
+    On PostgreSQL the serving processes' watches are notified in the same transaction (at commit, then);
+    after the commit, call :func:`announce_revocation`, which SQLite's watch needs and which waits for
+    PostgreSQL's.
+    """
     result = conn.execute(
         update(api_tokens)
         .where(api_tokens.c.id == token_id, api_tokens.c.revoked_ms.is_(None))
         .values(revoked_ms=_now_ms())
     )
-    return result.rowcount == 1
+    revoked = result.rowcount == 1
+    if revoked and conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_notify(_CHANNEL, token_id)))
+    return revoked
 
 
 class _UseNotes:
@@ -244,3 +293,237 @@ def note_token_use(engine: Engine, token_id: str) -> None:
             conn.execute(statement)
     except Exception:  # see the docstring: a failure here must not fail the request
         log.warning("could not record the use of token %s", token_id, exc_info=True)
+
+
+# Revocation watches (see the module docstring).
+
+_CHANNEL = "registrar_token_revocations"
+_ACKS = "registrar_token_revocation_acks"
+_LISTENER_NAME = "registrar token cache"  # the listening sessions' application_name
+_CONFIRM_SECONDS = 5.0  # how long announce_revocation waits for the listening processes
+_HELLO_SECONDS = 5.0  # a new listener must hear its own notification within this before it is trusted
+_RETRY_SECONDS = (0.5, 30.0)  # a lost listener reconnects after this, doubling up to the second figure
+
+
+class RevocationWatch(Protocol):
+    """What a token cache asks before every use: the database's revocation generation."""
+
+    def generation(self) -> Hashable | None:
+        """A value that changes with every revocation; ``None`` when no cache may be used now."""
+
+
+class _MarkerFile:
+    """SQLite: the marker file's identity, size and times are the generation (it only grows)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        _touch(path)
+        log.info("API tokens are cached in process %d; revocations are announced in %s", os.getpid(), path)
+
+    def generation(self) -> Hashable | None:
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            _touch(self.path)  # removed by hand: a new file is a new generation
+            return None
+        except OSError:
+            return None
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    except OSError as error:
+        log.warning("cannot create %s (%s): API tokens are read from the database every time", path, error)
+
+
+class _Listener:
+    """PostgreSQL: a thread LISTENing for revocations; the generation counts what it has received.
+
+    It is trusted only once it has heard its own notification (a pooler in transaction mode would take
+    LISTEN and deliver nothing), and only from then on does it carry the name that
+    :func:`announce_revocation` waits for. While it is not listening the generation is ``None``; every
+    reconnection starts a new one, since revocations may have passed unheard meanwhile.
+    """
+
+    def __init__(self, conninfo: str):
+        self._conninfo = conninfo
+        self._count = 0
+        self._generation: int | None = None
+        threading.Thread(target=self._run, name="registrar-token-revocations", daemon=True).start()
+
+    def generation(self) -> Hashable | None:
+        return self._generation
+
+    def _run(self) -> None:
+        delay = _RETRY_SECONDS[0]
+        while True:
+            started = time.monotonic()
+            try:
+                self._listen()
+            except Exception as error:  # noqa: BLE001 - whatever broke, the cache is off until we are back
+                log.warning("token revocation listener lost (%s); retrying in %.1f s", error, delay)
+            finally:
+                self._generation = None
+            if time.monotonic() - started > _RETRY_SECONDS[1]:
+                delay = _RETRY_SECONDS[0]  # it had been up for a while: a fresh failure
+            time.sleep(delay)
+            delay = min(delay * 2, _RETRY_SECONDS[1])
+
+    def _listen(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self._conninfo, autocommit=True, **_LISTENER_OPTIONS) as conn:
+            backend = conn.info.backend_pid
+            hello = f"registrar_token_hello_{backend}"
+            conn.execute(f"LISTEN {_CHANNEL}")
+            conn.execute(f"LISTEN {hello}")
+            conn.execute("SELECT pg_notify(%s, '')", (hello,))
+            deadline = time.monotonic() + _HELLO_SECONDS
+            while not any(n.channel == hello for n in conn.notifies(timeout=_left(deadline), stop_after=1)):
+                if time.monotonic() >= deadline:
+                    raise RuntimeError("LISTEN delivers nothing on this connection (a transaction pooler?)")
+            conn.execute("SELECT set_config('application_name', %s, false)", (_LISTENER_NAME,))
+            self._bump()
+            log.info(
+                "API tokens are cached in process %d; it hears revocations on PostgreSQL (backend %d)",
+                os.getpid(),
+                backend,
+            )
+            while True:
+                received = list(conn.notifies(stop_after=1))
+                self._bump()  # before any acknowledgement: the fence's sender returns once it has it
+                for notice in received:
+                    if notice.channel == _CHANNEL and notice.payload.startswith("fence "):
+                        conn.execute("SELECT pg_notify(%s, %s)", (_ACKS, f"{notice.payload[6:]} {backend}"))
+
+    def _bump(self) -> None:
+        self._count += 1
+        self._generation = self._count
+
+
+# A listener that would not notice a dead peer would keep its cache on: TCP keepalives close it.
+_LISTENER_OPTIONS: dict[str, Any] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+
+def _left(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)
+
+
+_watches: dict[str, RevocationWatch] = {}
+_watches_lock = threading.Lock()
+
+
+def revocation_watch(engine: Engine) -> RevocationWatch | None:
+    """This process's watch on the database of ``engine`` (one per database); None where there is none
+    (an in-memory SQLite database, another dialect): then nothing may be cached."""
+    key = _marker_path(engine) if engine.dialect.name == "sqlite" else _conninfo(engine)
+    if key is None:
+        return None
+    with _watches_lock:
+        watch = _watches.get(str(key))
+        if watch is None:
+            watch = _MarkerFile(key) if isinstance(key, Path) else _Listener(key)
+            _watches[str(key)] = watch
+        return watch
+
+
+def announce_revocation(engine: Engine, *, timeout: float = _CONFIRM_SECONDS) -> list[str]:
+    """Make the serving processes drop their cached tokens, after a revocation has committed.
+
+    Returns what went wrong, for the operator: empty when every process has confirmed (SQLite: the marker
+    was written; PostgreSQL: every listening process acknowledged within ``timeout``).
+    """
+    if engine.dialect.name == "postgresql":
+        return _announce_to_listeners(_conninfo(engine), timeout)
+    path = _marker_path(engine)
+    if path is None:
+        return []
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{_now_ms()}\n".encode())
+        finally:
+            os.close(fd)
+    except OSError as error:
+        return [
+            f"could not write {path} ({error.strerror}): servers on this host may accept revoked tokens "
+            "from their cache until they restart"
+        ]
+    return []
+
+
+def _announce_to_listeners(conninfo: str, timeout: float) -> list[str]:
+    import psycopg
+
+    nonce = secrets.token_hex(8)
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f"LISTEN {_ACKS}")
+        # Every process whose cache is on listened before this: it hears the fence sent next.
+        listening = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            (_LISTENER_NAME,),
+        )
+        waiting = {pid for (pid,) in listening}
+        conn.execute("SELECT pg_notify(%s, %s)", (_CHANNEL, f"fence {nonce}"))
+        deadline = time.monotonic() + timeout
+        while waiting and time.monotonic() < deadline:
+            for notice in conn.notifies(timeout=_left(deadline), stop_after=1):
+                answer, _, backend = notice.payload.partition(" ")
+                if notice.channel == _ACKS and answer == nonce and backend.isdigit():
+                    waiting.discard(int(backend))
+        if not waiting:
+            return []
+        # Disconnected, a listener's process turns its cache off (and reconnects with a new generation).
+        cut = {pid for pid in waiting if _terminate(conn, pid)}
+    problems = []
+    if cut:
+        problems.append(
+            f"{_processes(cut)} did not confirm within {timeout:g} s; their revocation listeners were "
+            "disconnected, which turns their token caches off"
+        )
+    if waiting - cut:
+        problems.append(
+            f"{_processes(waiting - cut)} did not confirm within {timeout:g} s and could not be "
+            "disconnected: they may accept revoked tokens until they restart"
+        )
+    return problems
+
+
+def _terminate(conn: Any, backend: int) -> bool:
+    """Disconnect a listener; True when it is disconnected or gone (this role may not be allowed to)."""
+    import psycopg
+
+    try:
+        row = conn.execute("SELECT pg_terminate_backend(%s)", (backend,)).fetchone()
+    except psycopg.Error as error:
+        log.warning("cannot disconnect the revocation listener of backend %d: %s", backend, error)
+        return False
+    if row and row[0]:
+        return True
+    return conn.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend,)).fetchone() is None
+
+
+def _processes(backends: set[int]) -> str:
+    listed = ", ".join(map(str, sorted(backends)))
+    return f"{len(backends)} serving process(es) (the PostgreSQL backends of their listeners: {listed})"
+
+
+def _marker_path(engine: Engine) -> Path | None:
+    """``<database file>-revocations`` (symbolic links resolved); None for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(os.path.realpath(database) + "-revocations")
+
+
+def _conninfo(engine: Engine) -> str:
+    """A libpq connection URI for the engine's database."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
