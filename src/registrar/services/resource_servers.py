@@ -102,8 +102,9 @@ class Servers:
                 last_updated_ms=0,
             )
             trail.targets = [self.target(deps, draft)]
-            with read_connection(deps) as conn:
-                self._ensure_unique(conn, url)
+            if kind.fetches:  # a duplicate fetches nothing; the transaction checks again in any case
+                with read_connection(deps) as conn:
+                    self._ensure_unique(conn, url)
             try:
                 found = kind.prepare(registration, rules)
             except DiscoveryFailed:

@@ -8,14 +8,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from registrar.events.builder import canonical_bytes
 from registrar.ids import format_timestamp, utcnow
 from registrar.tlog._tree import append_leaves, leaf_hash, pack_frontier, unpack_frontier
 
-from .schema import log_event_targets, log_events, log_head, tlog_nodes
+from ._sql import Sql
 from .search_text import search_document
 
 __all__ = ["Clock", "append_events", "append_history", "chain_hash"]
@@ -26,12 +25,29 @@ Clock = Callable[[], datetime]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
-_INSERT_DOCUMENT = {
-    True: text("INSERT INTO log_event_fts(rowid, document) VALUES (:seq, :document)"),
-    False: text(
-        "INSERT INTO log_event_search(seq, document) VALUES (:seq, to_tsvector('simple', :document))"
-    ),
-}
+# The append's statements (registrar.store.schema names the tables and columns), built once.
+_LOCK_HEAD = Sql(
+    "SELECT seq, hash, published_ms, frontier FROM log_head WHERE singleton = 1 FOR UPDATE",
+    sqlite="SELECT seq, hash, published_ms, frontier FROM log_head WHERE singleton = 1",
+)
+_INSERT_EVENT = Sql(
+    "INSERT INTO log_events (seq, uuid, published_ms, event_type, severity, outcome_result, actor_id,"
+    " transaction_id, body, prev_hash, hash) VALUES (:seq, :uuid, :published_ms, :event_type, :severity,"
+    " :outcome_result, :actor_id, :transaction_id, :body, :prev_hash, :hash)"
+)
+_INSERT_TARGET = Sql(
+    "INSERT INTO log_event_targets (seq, position, target_id, target_type, event_type)"
+    " VALUES (:seq, :position, :target_id, :target_type, :event_type)"
+)
+_INSERT_DOCUMENT = Sql(
+    "INSERT INTO log_event_search (seq, document) VALUES (:seq, to_tsvector('simple', :document))",
+    sqlite="INSERT INTO log_event_fts (rowid, document) VALUES (:seq, :document)",
+)
+_INSERT_NODE = Sql("INSERT INTO tlog_nodes (level, idx, hash) VALUES (:level, :idx, :hash)")
+_UPDATE_HEAD = Sql(
+    "UPDATE log_head SET seq = :seq, hash = :hash, published_ms = :published_ms, frontier = :frontier"
+    " WHERE singleton = 1"
+)
 
 
 def chain_hash(prev_hash: str, body: bytes) -> str:
@@ -74,10 +90,7 @@ def append_history(conn: Connection, events: Sequence[tuple[dict[str, Any], date
 
 
 def _lock_head(conn: Connection) -> Any:
-    query = select(log_head.c.seq, log_head.c.hash, log_head.c.published_ms, log_head.c.frontier).where(
-        log_head.c.singleton == 1
-    )
-    return conn.execute(query.with_for_update()).one()
+    return _LOCK_HEAD.run(conn).one()
 
 
 def _write(conn: Connection, head: Any, stamped: Sequence[tuple[dict[str, Any], int]]) -> None:
@@ -120,15 +133,13 @@ def _write(conn: Connection, head: Any, stamped: Sequence[tuple[dict[str, Any], 
         leaves.append(leaf_hash(body))
         prev = digest
         last_ms = max(last_ms, published_ms)
-    conn.execute(insert(log_events), rows)
+    _INSERT_EVENT.run(conn, rows)
     if target_rows:
-        conn.execute(insert(log_event_targets), target_rows)
-    conn.execute(_INSERT_DOCUMENT[conn.dialect.name == "sqlite"], documents)
+        _INSERT_TARGET.run(conn, target_rows)
+    _INSERT_DOCUMENT.run(conn, documents)
     frontier, nodes = append_leaves(unpack_frontier(head.frontier, int(head.seq)), leaves)
     if nodes:  # always, outside bench_tlog's "without the tree" arm
-        conn.execute(insert(tlog_nodes), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
-    conn.execute(
-        update(log_head)
-        .where(log_head.c.singleton == 1)
-        .values(seq=seq, hash=prev, published_ms=last_ms, frontier=pack_frontier(frontier))
+        _INSERT_NODE.run(conn, [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
+    _UPDATE_HEAD.run(
+        conn, {"seq": seq, "hash": prev, "published_ms": last_ms, "frontier": pack_frontier(frontier)}
     )
