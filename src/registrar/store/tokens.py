@@ -358,12 +358,19 @@ class _Listener:
 
     def _run(self) -> None:
         delay = _RETRY_SECONDS[0]
+        warned = False
         while True:
             started = time.monotonic()
             try:
                 self._listen()
             except Exception as error:  # noqa: BLE001 - whatever broke, the cache is off until we are back
-                log.warning("token revocation listener lost (%s); retrying in %.1f s", error, delay)
+                if self._generation is not None or not warned:
+                    log.warning(
+                        "token revocation listener down (%s): token cache off until it is back", error
+                    )
+                    warned = True
+                else:  # still down: said already
+                    log.info("token revocation listener still down (%s); retrying in %.1f s", error, delay)
             finally:
                 self._generation = None
             if time.monotonic() - started > _RETRY_SECONDS[1]:
