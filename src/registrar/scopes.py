@@ -16,6 +16,7 @@ __all__ = [
     "MANAGE_SCOPES",
     "MCP_MANAGE",
     "MCP_READ",
+    "USERS_READ",
     "VMCP_MANAGE",
     "VMCP_READ",
 ]
@@ -33,6 +34,7 @@ CAS_MANAGE = "okta.resourceServers.clientAuthSettings.manage"
 LOGS_READ = "okta.logs.read"
 HOOKS_READ = "okta.eventHooks.read"
 HOOKS_MANAGE = "okta.eventHooks.manage"
+USERS_READ = "okta.users.read"  # the principals that appear as actors (/api/v1/users)
 
 ALL_SCOPES: tuple[str, ...] = (
     API_READ,
@@ -48,6 +50,7 @@ ALL_SCOPES: tuple[str, ...] = (
     LOGS_READ,
     HOOKS_READ,
     HOOKS_MANAGE,
+    USERS_READ,
 )
 
 # What the system principal (scheduled jobs) may do: every audited registry operation.
