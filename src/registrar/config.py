@@ -207,6 +207,13 @@ class Settings:
     tlog_heartbeat_seconds: float = 300.0  # an idle log is re-signed and re-witnessed this often
     witnesses: tuple[tuple[str, str], ...] = ()  # (witness verifier key, URL prefix)
     witness_timeout_seconds: float = 10.0  # one add-checkpoint request, connecting to the last byte
+    # Reads that scale out (registrar.store.replica): a PostgreSQL streaming replica of ``database_url`` for
+    # the System Log, the tlog tiles and the registry lists ("" = everything on the primary), how long a read
+    # waits for the replica to replay what the request needs before the primary answers it, and the bytes of
+    # immutable System Log pages and tlog tiles kept in memory (0: no cache).
+    read_database_url: str = field(default="", repr=False)
+    read_replica_wait_seconds: float = 2.0
+    page_cache_bytes: int = 32 * 1024 * 1024
     # ``registrar serve`` processes sharing its port (uvicorn workers), each with its own application.
     workers: int = 1
 
@@ -255,6 +262,7 @@ class Settings:
             witnesses=_witnesses(
                 env.get("REGISTRAR_WITNESSES") or "", allow_http=_flag(env, "REGISTRAR_DISCOVERY_ALLOW_HTTP")
             ),
+            read_database_url=env.get("REGISTRAR_READ_DATABASE_URL") or "",
             **_numbers(env, defaults),
         )
         if process:
@@ -286,6 +294,8 @@ _NUMBERS = (
     "signin_address_window_seconds",
     "hook_batch_bytes",
     "hook_concurrency",
+    "read_replica_wait_seconds",
+    "page_cache_bytes",
 )
 # Numbers that must be greater than 0: anything else fails at start-up, naming the variable.
 _POSITIVE_NUMBERS = (

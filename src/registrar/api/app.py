@@ -20,7 +20,10 @@ from registrar.jobs.registry import build_jobs
 from registrar.kinds import KINDS
 from registrar.services.deps import Deps
 from registrar.store.database import create_database_engine, migrate
+from registrar.store.replica import check_installation, create_replica_engine
 from registrar.store.repositories import org_id
+from registrar.syslog.cache import ByteCache
+from registrar.syslog.pages import PageCache
 
 from .errors import install_error_handlers
 from .middleware import RegistrarMiddleware
@@ -66,7 +69,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     with engine.connect() as conn:
         org = org_id(conn)
     box = SecretBox(load_key(settings.secret_key, settings.secret_key_file))
-    deps = Deps(engine=engine, box=box, settings=settings, org_id=org)
+    replica = _replica_engine(settings, engine, org)
+    deps = Deps(engine=engine, box=box, settings=settings, org_id=org, replica_engine=replica)
     enricher = Enricher.from_settings(settings)
     scheduler = Scheduler(build_jobs(deps) if settings.jobs_enabled else [])
 
@@ -77,6 +81,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             yield
         finally:
             scheduler.stop()
+            if replica is not None:
+                replica.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -89,6 +95,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.deps = deps
     app.state.enricher = enricher
     app.state.scheduler = scheduler
+    # Immutable System Log pages and tlog tiles, one byte budget (registrar.syslog.pages, routes.tlog).
+    app.state.read_cache = ByteCache[object](settings.page_cache_bytes)
+    app.state.log_pages = PageCache(app.state.read_cache)
     app.state.discoveries = SlowWork(
         "MCP discoveries",
         total=settings.discovery_concurrency,
@@ -115,6 +124,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     _publish_body_schemas(app)
     return app
+
+
+def _replica_engine(settings: Settings, primary: Engine, org: str) -> Engine | None:
+    """The read-only engine on ``REGISTRAR_READ_DATABASE_URL`` (never migrated), or None when unset."""
+    if not settings.read_database_url:
+        return None
+    if primary.dialect.name != "postgresql":
+        raise ValueError("REGISTRAR_READ_DATABASE_URL needs a PostgreSQL primary (REGISTRAR_DATABASE_URL)")
+    replica = create_replica_engine(
+        settings.read_database_url,
+        wait_seconds=settings.db_wait_seconds,
+        statement_timeout=settings.statement_timeout_seconds,
+    )
+    check_installation(replica, org)
+    return replica
 
 
 def _publish_body_schemas(app: FastAPI) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from registrar.store.replica import Horizon, ReplicaBehind
 from registrar.store.schema import log_events, log_head
 
 from .cursor import Cursor, parse_cursor
@@ -31,7 +32,7 @@ from .filter import compile_filter
 from .keywords import fts5_query, tsquery_text
 from .query import LogQuery
 
-__all__ = ["Page", "read_page"]
+__all__ = ["Page", "Span", "read_page"]
 
 _FTS = table("log_event_fts", literal_column("rowid"))
 _FTS_ROWID: ColumnElement[Any] = literal_column("log_event_fts.rowid")
@@ -55,12 +56,29 @@ _MIN_SEQ_PUBLISHED = text(
 _INDEX_ENTRIES_PER_ROW = 24
 
 
+# Bigger than any sequence number: a cursor is checked against the replica's head by the reader itself.
+_ANY_SEQ = 10**18
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where an immutable page lies in the log: a later read may serve it again while the log still holds
+    ``first_seq`` and the event at ``last_seq`` still has ``last_hash`` (the chain hash covers every event
+    up to it, so an altered, restored or re-grown log shows there)."""
+
+    first_seq: int
+    last_seq: int
+    last_hash: str
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """The events of a page as their stored JSON bytes, and the cursor of the next page (if any)."""
 
     bodies: list[bytes]
     next_cursor: Cursor | None
+    # Set on a full polling page (``limit`` events, all committed): the page can never change.
+    span: Span | None = None
 
 
 def _ms(moment: Any) -> int:
@@ -99,12 +117,23 @@ def _snapshot(engine: Engine) -> Connection:
     return conn
 
 
-def read_page(engine: Engine, query: LogQuery) -> Page:
-    """One page of events for ``query``."""
+def read_page(engine: Engine, query: LogQuery, *, horizon: Horizon | None = None) -> Page:
+    """One page of events for ``query``.
+
+    ``horizon`` is given on a replica (:meth:`registrar.store.replica.Reads.catch_up`): a snapshot that
+    does not reach a cursor's position, the horizon, or (for a ``published`` window ending after the
+    replica's newest event) the primary's head raises ``ReplicaBehind`` instead of answering. A replica's
+    snapshot is a prefix of the primary's log, so what it answers otherwise is what the primary would.
+    """
     dialect = engine.dialect.name
     with _snapshot(engine) as conn, conn.begin():
-        head_seq = int(conn.execute(select(log_head.c.seq)).scalar_one())
-        cursor = parse_cursor(query.after, head_seq) if query.after else None
+        head = conn.execute(select(log_head.c.seq, log_head.c.published_ms)).one()
+        head_seq = int(head.seq)
+        if horizon is None:
+            cursor = parse_cursor(query.after, head_seq) if query.after else None
+        else:
+            cursor = parse_cursor(query.after, _ANY_SEQ) if query.after else None
+            _check_horizon(query, horizon, cursor, head_seq, int(head.published_ms or 0))
         conditions: list[ColumnElement[bool]] = []
         if query.filter is not None:
             conditions.append(compile_filter(query.filter, event_fields(query.filter, dialect)))
@@ -124,6 +153,22 @@ def read_page(engine: Engine, query: LogQuery) -> Page:
         if query.polling:
             return _polling(conn, query, cursor, head_seq, source, seq, conditions, dialect)
         return _bounded(conn, query, cursor, source, seq, conditions, dialect)
+
+
+def _check_horizon(
+    query: LogQuery, horizon: Horizon, cursor: Cursor | None, head_seq: int, head_published_ms: int
+) -> None:
+    if head_seq < horizon.seq:
+        raise ReplicaBehind(horizon.seq)
+    if cursor is not None and cursor.seq > head_seq:
+        raise ReplicaBehind(cursor.seq)  # handed out by the primary, or by a replica further ahead
+    if not query.polling and not horizon.synced:
+        assert query.until is not None
+        # ``published`` never decreases in log order: events the replica has not replayed were published
+        # at or after its newest one, so a window ending no later than that is complete here; a later end
+        # needs every event the primary has committed.
+        if _ms(query.until) > head_published_ms:
+            raise ReplicaBehind(None)
 
 
 def _polling(
@@ -156,7 +201,12 @@ def _polling(
             .limit(query.limit),
         )
     if len(rows) == query.limit:
-        return Page([r[2] for r in rows], Cursor(rows[-1][1], rows[-1][0]))
+        # Every event up to the head of this snapshot is committed: this page is final.
+        last_hash = conn.execute(
+            select(log_events.c.hash).where(log_events.c.seq == rows[-1][0])
+        ).scalar_one()
+        span = Span(int(rows[0][0]), int(rows[-1][0]), str(last_hash))
+        return Page([r[2] for r in rows], Cursor(rows[-1][1], rows[-1][0]), span)
     # Caught up: everything committed up to the head of this snapshot has been looked at.
     if cursor is not None and cursor.seq == head_seq:
         return Page([r[2] for r in rows], cursor)

@@ -46,7 +46,9 @@ def list_client_auth_settings(
     """List client authentication settings."""
     require_scope(token, *_READ)
     limit, after = page_params(request)
-    page = svc.list_settings(deps, limit=limit, after=after, search=search)
+    page = deps.reads.run(
+        lambda engine: svc.list_settings(deps.reading_from(engine), limit=limit, after=after, search=search)
+    )
     base = base_url(request)
     return list_response(
         request, page.items, page.next_cursor, lambda s: client_auth_settings_json(s, base, deps.org_id)

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from registrar.discovery import FetchPolicy
 from registrar.domain.entities import ApiToken
 from registrar.domain.inputs import AuthServerCreate, AuthServerLink, AuthServerPatch
+from registrar.errors import NotFound
 from registrar.kinds import KINDS, Kind
 from registrar.services import mcp_refresh
 from registrar.services.resource_servers import servers
@@ -93,7 +94,11 @@ def router_for(kind: Kind) -> APIRouter:
         """List servers, optionally filtered by a SCIM ``search`` expression."""
         require_scope(token, *kind.read_scopes)
         limit, after = page_params(request)
-        page = svc.list_servers(deps, limit=limit, after=after, search=search)
+        page = deps.reads.run(
+            lambda engine: svc.list_servers(
+                deps.reading_from(engine), limit=limit, after=after, search=search
+            )
+        )
         base = base_url(request)
         return list_response(
             request, page.items, page.next_cursor, lambda d: server_json(kind, d, base, deps.org_id)
@@ -168,7 +173,13 @@ def _auth_server_routes(router: APIRouter, kind: Kind) -> None:
         """List the authorization servers of a server."""
         require_scope(token, *kind.read_scopes)
         limit, after = page_params(request)
-        page = svc.list_auth_servers(deps, server_id, limit=limit, after=after, filter_text=filter)
+        # A server the replica has not replayed yet is a 404 there: the primary answers for it.
+        page = deps.reads.run(
+            lambda engine: svc.list_auth_servers(
+                deps.reading_from(engine), server_id, limit=limit, after=after, filter_text=filter
+            ),
+            not_there=(NotFound,),
+        )
         base = base_url(request)
         return list_response(request, page.items, page.next_cursor, lambda a: auth_server_json(kind, a, base))
 
