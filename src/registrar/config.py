@@ -216,6 +216,8 @@ class Settings:
     page_cache_bytes: int = 32 * 1024 * 1024
     # ``registrar serve`` processes sharing its port (uvicorn workers), each with its own application.
     workers: int = 1
+    # The MCP Registry API (/v0.1/servers) answers without a token (registrar.api.routes.mcp_registry).
+    public_registry: bool = False
 
     def __post_init__(self) -> None:
         """Resolve the defaults that live in the data directory."""
@@ -263,6 +265,7 @@ class Settings:
                 env.get("REGISTRAR_WITNESSES") or "", allow_http=_flag(env, "REGISTRAR_DISCOVERY_ALLOW_HTTP")
             ),
             read_database_url=env.get("REGISTRAR_READ_DATABASE_URL") or "",
+            public_registry=_flag(env, "REGISTRAR_PUBLIC_REGISTRY"),
             **_numbers(env, defaults),
         )
         if process:

@@ -34,10 +34,12 @@ from .routes import (
     event_hooks,
     logs,
     mcp_discoveries,
+    mcp_registry,
     metrics,
     resource_servers,
     tlog,
     tlog_checkpoints,
+    users,
 )
 from .slow_work import SlowWork
 
@@ -113,6 +115,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(tlog.router)
     app.include_router(metrics.router)
     app.include_router(logs.router)
+    app.include_router(users.router)
+    app.include_router(mcp_registry.router)
     install_console(app)
     app.include_router(event_hooks.router)
     install_error_handlers(app)
