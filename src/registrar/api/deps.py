@@ -14,13 +14,15 @@ from .security import authenticate
 __all__ = ["CurrentToken", "ServiceDeps", "body_schema"]
 
 
-def _deps(request: Request) -> Deps:
+async def _deps(request: Request) -> Deps:
+    # Async: it only reads app state, and a sync dependency costs a hop to the thread pool and back.
     deps: Deps = request.app.state.deps
     return deps
 
 
 def _token(request: Request) -> ApiToken:
-    return authenticate(_deps(request).engine, request)
+    deps: Deps = request.app.state.deps
+    return authenticate(deps.engine, request)
 
 
 ServiceDeps = Annotated[Deps, Depends(_deps)]
