@@ -388,7 +388,7 @@ class _Listener:
             conn.execute(f"LISTEN {hello}")
             conn.execute("SELECT pg_notify(%s, '')", (hello,))
             deadline = time.monotonic() + _HELLO_SECONDS
-            while not any(n.channel == hello for n in conn.notifies(timeout=_left(deadline), stop_after=1)):
+            while hello not in [n.channel for n in conn.notifies(timeout=_left(deadline), stop_after=1)]:
                 if time.monotonic() >= deadline:
                     raise RuntimeError("LISTEN delivers nothing on this connection (a transaction pooler?)")
             conn.execute("SELECT set_config('application_name', %s, false)", (_LISTENER_NAME,))
@@ -431,7 +431,11 @@ _watches_lock = threading.Lock()
 def revocation_watch(engine: Engine) -> RevocationWatch | None:
     """This process's watch on the database of ``engine`` (one per database); None where there is none
     (an in-memory SQLite database, another dialect): then nothing may be cached."""
-    key = _marker_path(engine) if engine.dialect.name == "sqlite" else _conninfo(engine)
+    key: Path | str | None = None
+    if engine.dialect.name == "sqlite":
+        key = _marker_path(engine)
+    elif engine.dialect.name == "postgresql":
+        key = _conninfo(engine)
     if key is None:
         return None
     with _watches_lock:
