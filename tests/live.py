@@ -77,6 +77,18 @@ def registrar_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "registrar", *args]
 
 
+def cli_token(env: Mapping[str, str], cwd: Path, user: str) -> str:
+    """A token for ``user`` made by ``registrar tokens create`` (which migrates the database first)."""
+    return subprocess.run(
+        registrar_command("tokens", "create", "--user", user),
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def _children(pid: int) -> list[int]:
     """The processes whose parent is ``pid``."""
     children = []

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx2
 
 from .conftest import TEST_SECRET_KEY
-from .live import registrar_command, running_server
+from .live import cli_token, registrar_command, running_server
 
 
 def test_tokens_create_prints_only_a_working_token(database_url: str, tmp_path: Path) -> None:
@@ -77,14 +77,7 @@ def test_default_serve_keeps_database_and_keys_private_in_the_data_dir(tmp_path:
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_DATA_HOME": "", "REGISTRAR_DATA_DIR": ""}
-    token = subprocess.run(
-        registrar_command("tokens", "create", "--user", "me@example.com"),
-        env=env,
-        cwd=work,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = cli_token(env, work, "me@example.com")
     subprocess.run(registrar_command("checkpoint"), env=env, cwd=work, capture_output=True, check=True)
     data = home / ".local" / "share" / "registrar"
     with running_server(env, work) as server:

@@ -21,7 +21,7 @@ from registrar.store.database import create_database_engine
 from registrar.store.schema import log_event_targets
 
 from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, registrar_command, running_server
+from ..live import LiveServer, cli_token, registrar_command, running_server
 
 CYCLES = int(os.environ.get("REGISTRAR_CRASH_CYCLES", "20"))
 WRITERS = 3
@@ -97,14 +97,7 @@ def test_sigkill_during_writes_leaves_a_consistent_verifiable_store(
         "REGISTRAR_JOBS": "false",
         "PATH": "/usr/bin:/bin",
     }
-    token = subprocess.run(
-        registrar_command("tokens", "create", "--user", "crash@example.com"),
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = cli_token(env, tmp_path, "crash@example.com")
     rng = random.Random(2026)
     requests_done = [0]
     acked: list[str] = []  # servers whose registration was answered 201 before a kill

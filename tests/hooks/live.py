@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
 from ..conftest import TEST_SECRET_KEY
-from ..live import registrar_command
+from ..live import cli_token
 
 __all__ = ["api_client", "server_env", "server_token"]
 
@@ -34,14 +33,7 @@ def server_env(database_url: str, **overrides: str) -> dict[str, str]:
 
 def server_token(env: dict[str, str], cwd: Path) -> str:
     """A token with every scope, made by ``registrar tokens create``."""
-    return subprocess.run(
-        registrar_command("tokens", "create", "--user", "hooks@example.com"),
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    return cli_token(env, cwd, "hooks@example.com")
 
 
 def api_client(url: str, token: str) -> httpx2.Client:

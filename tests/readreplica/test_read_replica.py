@@ -8,7 +8,6 @@ tile or ``published`` window it has not replayed is waited for, then answered by
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from registrar.store.replica import APPLICATION_NAME, create_replica_engine
 from registrar.store.schema import log_events, log_head
 
 from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, registrar_command, running_server
+from ..live import LiveServer, cli_token, running_server
 from ..tlog.stored import append
 from .conftest import Replica
 
@@ -67,14 +66,7 @@ def client(server: LiveServer, token: str) -> httpx2.Client:
 def servers(replica: Replica, tmp_path: Path, wait: str = "0.5") -> Iterator[Servers]:
     """:class:`Servers`; the replica's server waits ``wait`` seconds for the replica to catch up."""
     plain = _env(replica.primary_url, tmp_path)
-    token = subprocess.run(
-        registrar_command("tokens", "create", "--user", "reader@example.com"),
-        env=plain,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = cli_token(plain, tmp_path, "reader@example.com")
     reading = _env(
         replica.primary_url,
         tmp_path,

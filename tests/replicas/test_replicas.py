@@ -6,7 +6,6 @@ and periodic work (checkpoints) is done once per interval, not once per replica.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from registrar.store.repositories import org_id
 from registrar.store.schema import log_checkpoints
 
 from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, registrar_command, running_server
+from ..live import LiveServer, cli_token, running_server
 
 
 def _env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -39,14 +38,7 @@ def _env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _token(env: dict[str, str], tmp_path: Path) -> str:
-    return subprocess.run(
-        registrar_command("tokens", "create", "--user", "replica@example.com"),
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    return cli_token(env, tmp_path, "replica@example.com")
 
 
 def _replicas(env: dict[str, str], tmp_path: Path, count: int) -> Iterator[list[LiveServer]]:

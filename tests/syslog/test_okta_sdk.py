@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from okta.client import Client as OktaClient
 from okta.pagination import paginate_all
 
 from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, registrar_command, running_server
+from ..live import LiveServer, cli_token, running_server
 
 EVENTS = 7
 
@@ -28,14 +27,7 @@ def live(
         "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
         "PATH": "/usr/bin:/bin",
     }
-    token = subprocess.run(
-        registrar_command("tokens", "create", "--user", "siem@example.com"),
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = cli_token(env, tmp_path, "siem@example.com")
     monkeypatch.setenv("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)

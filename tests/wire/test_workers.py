@@ -6,7 +6,6 @@ connection that worker accepted (which worker accepts a connection is the kernel
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import orjson
 import pytest
 
 from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, registrar_command, running_server
+from ..live import LiveServer, cli_token, running_server
 from ._live import body_of, read_all, status_of
 
 WORKERS = 2
@@ -36,14 +35,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
         "PATH": "/usr/bin:/bin",
     }
     with running_server(env, tmp_path, workers=WORKERS) as server:
-        token = subprocess.run(
-            registrar_command("tokens", "create", "--user", "wire@example.com"),
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        token = cli_token(env, tmp_path, "wire@example.com")
         yield server, token
 
 
