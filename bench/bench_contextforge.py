@@ -369,7 +369,7 @@ def run_registrar(
     results["audit_events"] = _count(
         db, "SELECT count(*) FROM log_events WHERE event_type LIKE 'resource_servers.mcp_server.%'"
     )
-    results["servers_stored"] = _count(db, "SELECT count(*) FROM mcp_servers")
+    results["servers_stored"] = _count(db, "SELECT count(*) FROM resource_servers WHERE kind = 'mcp'")
     return results
 
 
