@@ -168,23 +168,17 @@ def _version(serverName: str, version: str, deps: ServiceDeps) -> Response:  # n
     return json_response(entry_json(find_entry(deps, serverName, version), deps.org_id))
 
 
+_ROUTES = (
+    ("", _list, "list_servers"),
+    ("/{serverName:path}/versions", _versions, "list_server_versions"),
+    ("/{serverName:path}/versions/{version}", _version, "get_server_version"),
+)
 for _prefix in _PREFIXES:
-    _documented = _prefix == _PREFIXES[0]  # /v0 repeats /v0.1 for older clients
-    _servers = f"{_prefix}/servers"
-    router.add_api_route(
-        _servers, _list, methods=["GET"], include_in_schema=_documented, name=f"list_servers{_prefix}"
-    )
-    router.add_api_route(
-        _servers + "/{serverName:path}/versions",
-        _versions,
-        methods=["GET"],
-        include_in_schema=_documented,
-        name=f"list_server_versions{_prefix}",
-    )
-    router.add_api_route(
-        _servers + "/{serverName:path}/versions/{version}",
-        _version,
-        methods=["GET"],
-        include_in_schema=_documented,
-        name=f"get_server_version{_prefix}",
-    )
+    for _path, _endpoint, _name in _ROUTES:
+        router.add_api_route(
+            f"{_prefix}/servers{_path}",
+            _endpoint,
+            methods=["GET"],
+            include_in_schema=_prefix == _PREFIXES[0],  # /v0 repeats /v0.1 for older clients
+            name=f"{_name}{_prefix}",
+        )
