@@ -41,8 +41,10 @@ __all__ = [
     "mcp_discoveries",
     "mcp_tools",
     "metadata",
+    "oauth_assertions",
     "resource_auth_servers",
     "resource_servers",
+    "service_apps",
     "signing_keys",
     "tlog_checkpoints",
     "tlog_cosignatures",
@@ -456,4 +458,26 @@ tlog_witnesses = Table(
     Column("last_attempt_ms", BigInteger),
     Column("last_success_ms", BigInteger),
     Column("lease_ms", BigInteger),
+)
+
+# OAuth 2.0 service apps (migration 0016; registrar.store.service_apps): ``id`` is the client id, ``jwks`` the
+# registered public keys (a JSON Web Key Set, checked on the way in: public keys only), ``scopes`` the granted
+# scopes (space-separated). A revoked app keeps its row: its events still name it.
+service_apps = _entity(
+    "service_apps",
+    Column("name", String(255), nullable=False),
+    Column("jwks", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("revoked_ms", BigInteger),
+)
+
+# Client assertions already used at the token endpoint (RFC 7523 §3 item 7): one row per (client, ``jti``),
+# keyed by their SHA-256, kept until the assertion's ``exp`` has passed. The primary key is what refuses a
+# replay, across processes and replicas alike.
+oauth_assertions = Table(
+    "oauth_assertions",
+    metadata,
+    Column("jti_hash", String(64), primary_key=True),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_oauth_assertions_expires_ms", "expires_ms"),
 )

@@ -58,6 +58,7 @@ __all__ = [
     "list_tokens",
     "lookup_token",
     "note_token_use",
+    "notify_revocation",
     "revocation_watch",
     "revoke_token",
 ]
@@ -239,9 +240,20 @@ def revoke_token(conn: Connection, token_id: str) -> bool:
         .values(revoked_ms=_now_ms())
     )
     revoked = result.rowcount == 1
-    if revoked and conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_notify(_CHANNEL, token_id)))
+    if revoked:
+        notify_revocation(conn, token_id)
     return revoked
+
+
+def notify_revocation(conn: Connection, subject: str) -> None:
+    """Move every serving process's revocation generation on when ``conn``'s transaction commits.
+
+    For whatever else a process caches under the generation (``registrar service-apps revoke`` uses it
+    too): on PostgreSQL the watches are notified inside the transaction; SQLite's marker file, like the
+    fence PostgreSQL's listeners confirm, is :func:`announce_revocation`'s, after the commit.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_notify(_CHANNEL, subject)))
 
 
 class _UseNotes:
