@@ -19,7 +19,7 @@ Files are read at start-up (a bad one fails the start) and reloaded when they ch
 
 from .enrich import Enricher
 from .forwarding import external_origin
-from .http import context_for_user, context_from_request
+from .http import context_for_client, context_for_user, context_from_request, service_app_actor
 from .jobs import SYSTEM_SCOPES, job_context
 from .request import (
     SYSTEM_ACTOR,
@@ -41,8 +41,10 @@ __all__ = [
     "IpHop",
     "RequestContext",
     "SecurityInfo",
+    "context_for_client",
     "context_for_user",
     "context_from_request",
     "external_origin",
     "job_context",
+    "service_app_actor",
 ]

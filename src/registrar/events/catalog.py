@@ -152,8 +152,26 @@ USER_SESSION_END = EventType("user.session.end", "User logout from Okta")
 API_TOKEN_CREATE = EventType("system.api_token.create", "Create API token")
 API_TOKEN_REVOKE = EventType("system.api_token.revoke", "Revoke API token")
 
+# OAuth 2.0 service apps (``registrar service-apps``, ``POST /oauth2/v1/token`` at the org authorization
+# server): an app's creation and revocation (Okta deactivates an app that may no longer get tokens), a granted
+# access token, and a refused token request (Okta's type for a failed grant has no ``.access_token``).
+APP_CREATE = EventType("application.lifecycle.create", "Create application")
+APP_DEACTIVATE = EventType("application.lifecycle.deactivate", "Deactivate application")
+ACCESS_TOKEN_GRANT = EventType("app.oauth2.token.grant.access_token", "OIDC access token is granted")
+TOKEN_GRANT_FAILURE = EventType("app.oauth2.token.grant", "OAuth 2.0 token grant request")
+
 OKTA_EVENT_TYPES: Mapping[str, EventType] = {
-    e.name: e for e in (USER_SESSION_START, USER_SESSION_END, API_TOKEN_CREATE, API_TOKEN_REVOKE)
+    e.name: e
+    for e in (
+        USER_SESSION_START,
+        USER_SESSION_END,
+        API_TOKEN_CREATE,
+        API_TOKEN_REVOKE,
+        APP_CREATE,
+        APP_DEACTIVATE,
+        ACCESS_TOKEN_GRANT,
+        TOKEN_GRANT_FAILURE,
+    )
 }
 
 # Every type the registry's operations write through ``perform``: Okta's 29 and Registrar's extensions.
@@ -300,6 +318,30 @@ def token_target(
     """
     detail = {"tokenOwnerId": owner_id, "scopes": " ".join(sorted(scopes)), "expiresAt": expires}
     return target(token_id, "Token", "unknown", name, detail)
+
+
+def app_instance_target(client_id: str, name: str, scopes: Iterable[str], key_ids: Iterable[str]) -> Target:
+    """A service app, as Okta names an OAuth app (``AppInstance``; ``alternateId`` is Okta's app name for
+    OAuth clients, ``oidc_client``); ``detailEntry`` says what it may be granted and with which keys."""
+    detail = {
+        "clientId": client_id,
+        "grantedScopes": " ".join(sorted(scopes)),
+        "tokenEndpointAuthMethod": "private_key_jwt",
+        "keyIds": " ".join(key_ids),
+    }
+    return target(client_id, "AppInstance", "oidc_client", name, detail)
+
+
+def access_token_target(token_id: str, expires: str, subject: str, token_hash: str) -> Target:
+    """A granted access token as Okta writes it: its ``jti``, no ``alternateId``, when it expires, whose
+    it is and a hash of it (never the token)."""
+    return {
+        "id": token_id,
+        "type": "access_token",
+        "alternateId": None,
+        "displayName": "Access Token",
+        "detailEntry": {"expires": expires, "subject": subject, "hash": token_hash},
+    }
 
 
 def user_target(user_id: str, email: str, display_name: str) -> Target:
