@@ -43,7 +43,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("syslog",),
     # outbound: bounded HTTP calls through discovery's SSRF guard, for hooks and witnesses.
     ("discovery", "capabilities", "kinds", "outbound"),
-    ("services", "tlog", "integrity", "exports"),
+    # oauth: the org authorization server (service apps' assertions, access tokens), beside the services.
+    ("services", "tlog", "integrity", "exports", "oauth"),
     ("hooks",),  # below jobs, which schedule the deliveries
     ("jobs",),
     ("api", "console", "cli", "__main__"),
