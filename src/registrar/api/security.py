@@ -1,4 +1,9 @@
-"""Authenticating API tokens and turning a request into the context its events are built from.
+"""Authenticating API tokens and service apps' access tokens, and turning a request into the context its
+events are built from.
+
+``SSWS``/``Bearer`` carry either an API token or, shaped as a JWT, an access token from
+``POST /oauth2/v1/token`` (:mod:`registrar.oauth`): checked by its signature and claims, and against the
+process's knowledge of revoked apps, which the same revocation generation as the cache below keeps fresh.
 
 Live tokens are cached per database (a bounded LRU of :data:`CACHE_SIZE` entries, by token hash), so a
 request with a known token reads nothing from the database. The cache is only as good as its watch
@@ -14,6 +19,7 @@ generation the revocation has since left behind, and is never served.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -22,9 +28,11 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from registrar.context import RequestContext, context_from_request
-from registrar.domain.entities import ApiToken
+from registrar.domain.entities import ApiToken, User
+from registrar.domain.service_apps import ServiceAppToken
 from registrar.errors import InvalidToken, PermissionDenied
 from registrar.ids import utcnow
+from registrar.oauth import authority_for, live_apps, looks_like_jwt
 from registrar.store.tokens import (
     LiveToken,
     RevocationWatch,
@@ -34,10 +42,13 @@ from registrar.store.tokens import (
     revocation_watch,
 )
 
+from .responses import base_url
+
 __all__ = [
     "CACHE_SIZE",
     "TokenCache",
     "authenticate",
+    "authenticate_access_token",
     "read_token",
     "request_context",
     "require_scope",
@@ -119,8 +130,13 @@ def read_token(header: str | None) -> str | None:
 
 
 def authenticate(engine: Engine, request: Request) -> ApiToken:
-    """The live token (neither revoked nor expired) the request carries; else 401 ``E0000011``, unaudited."""
+    """The live token (neither revoked nor expired) the request carries; else 401 ``E0000011``, unaudited.
+
+    A token shaped like a JWT is a service app's access token (:func:`authenticate_access_token`).
+    """
     secret = read_token(request.headers.get("authorization"))
+    if secret is not None and looks_like_jwt(secret):
+        return authenticate_access_token(engine, request, secret)
     if secret is None or len(secret) > 512:
         raise InvalidToken()
     key = hash_token(secret)
@@ -140,6 +156,28 @@ def authenticate(engine: Engine, request: Request) -> ApiToken:
         raise InvalidToken()
     note_token_use(engine, found.token.id)  # at most one short write per token per minute, not in a caller's
     return found.token
+
+
+def authenticate_access_token(engine: Engine, request: Request, token: str) -> ServiceAppToken:
+    """The service app an access token (``Bearer <jwt>``) stands for; else 401 ``E0000011``, unaudited.
+
+    Nothing is read from the database while the process knows the app is live: the signature, the claims
+    (issued by this installation for the origin the request reached, not expired) and the revocation
+    generation decide (:mod:`registrar.oauth._live`).
+    """
+    deps = request.app.state.deps
+    claims = authority_for(deps.settings).verify(token, base_url(request), int(time.time()))
+    name = None if claims is None else live_apps(engine).live_name(engine, claims.client_id)
+    if claims is None or name is None:
+        raise InvalidToken()
+    return ServiceAppToken(
+        id=claims.client_id,
+        name=name,
+        user=User(id=claims.client_id, email=claims.client_id, display_name=name),
+        scopes=claims.scopes,
+        session_id=claims.jti,
+        client_id=claims.client_id,
+    )
 
 
 def require_scope(token: ApiToken, *scopes: str) -> None:
