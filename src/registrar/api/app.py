@@ -36,6 +36,7 @@ from .routes import (
     mcp_discoveries,
     mcp_registry,
     metrics,
+    oauth,
     resource_servers,
     tlog,
     tlog_checkpoints,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(logs.router)
     app.include_router(users.router)
     app.include_router(mcp_registry.router)
+    app.include_router(oauth.router)
     install_console(app)
     app.include_router(event_hooks.router)
     install_error_handlers(app)

@@ -18,6 +18,7 @@ from . import integrity, registry
 from .database import database
 from .keys import keys
 from .logs import logs
+from .service_apps import service_apps
 from .tokens import tokens
 from .users import users
 
@@ -37,6 +38,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(logs, name="logs")
 registry.register(app, logs)
 app.add_typer(users, name="users")
+app.add_typer(service_apps, name="service-apps")
 
 
 @app.command()
