@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -47,11 +48,20 @@ class Scheduler:
             thread.start()
             self._threads.append(thread)
 
+    def running(self) -> bool:
+        """Whether every job's thread is alive: started, not stopped, none ended (a readiness check)."""
+        return bool(self._threads) and not self._stop.is_set() and all(t.is_alive() for t in self._threads)
+
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask every job to stop, wait for the runs in progress, then run the jobs' ``at_stop``."""
+        """Ask every job to stop, wait (``timeout`` seconds in all) for the runs in progress, then run the
+        jobs' ``at_stop``."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        unfinished = [thread.name for thread in self._threads if thread.is_alive()]
+        if unfinished:
+            log.warning("jobs still running after %.0f s, left behind: %s", timeout, ", ".join(unfinished))
         started = bool(self._threads)
         self._threads.clear()
         for job in self.jobs if started else ():
