@@ -1,12 +1,16 @@
-"""The outermost ASGI layer: request ids, rate limits and their headers, the body cap, last-resort 500s.
+"""The outermost ASGI layer: request ids, rate limits and their headers, the body cap, last-resort 500s;
+each request's metrics and (with JSON logs) its access-log line.
 
-Pure ASGI (no BaseHTTPMiddleware) because it wraps every request, including the hot ones.
+Pure ASGI (no BaseHTTPMiddleware) because it wraps every request, including the hot ones. The load
+balancer's probes (``/healthz``, ``/readyz``) spend no rate-limit budget: a probe every second from one
+address must never be refused, and on PostgreSQL a budget costs a database round trip.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from email.utils import formatdate
 
@@ -18,6 +22,8 @@ from registrar.context.networks import NetworkSet
 from registrar.errors import RateLimited, RegistrarError
 from registrar.ids import new_request_id
 
+from ._logging import REQUEST_ID
+from ._metrics import RATE_LIMITED, observe_request, route_template
 from .errors import error_response
 from .limits import BodyMeter, BodyTooLarge, declared_length
 from .ratelimit import DatabaseRateLimiter, RateLimiter, Verdict
@@ -26,9 +32,11 @@ from .security import read_token
 __all__ = ["Caller", "RegistrarMiddleware"]
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("registrar.access")
 
 _DEFAULT_MAX_BODY = 1024 * 1024
 _CLOSE = (b"connection", b"close")
+_PROBES = frozenset({"/healthz", "/readyz"})  # never rate limited
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +79,14 @@ class RegistrarMiddleware:
         limiter: RateLimiter | DatabaseRateLimiter,
         trusted_proxies: NetworkSet | None = None,
         max_body_bytes: int = _DEFAULT_MAX_BODY,
+        *,
+        access_log: bool = False,
     ):
         self.app = app
         self.limiter = limiter
         self.trusted_proxies = trusted_proxies or NetworkSet()
         self.max_body_bytes = max_body_bytes
+        self.access_log = access_log  # a ``registrar.access`` record per request (the JSON log format)
 
     async def _hit(self, caller: Caller) -> Verdict:
         if self.limiter.blocking:
@@ -92,15 +103,54 @@ class RegistrarMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        arrived = time.perf_counter()
         request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
+        bound = REQUEST_ID.set(request_id)
         caller = Caller.of(scope, self.trusted_proxies)
-        verdict = await self._hit(caller)
+        answered: list[int] = []
+        try:
+            await self._serve(scope, receive, send, request_id, caller, answered)
+        finally:
+            self._done(scope, caller, request_id, answered[0] if answered else None, arrived)
+            REQUEST_ID.reset(bound)
+
+    def _done(
+        self, scope: Scope, caller: Caller, request_id: str, status: int | None, arrived: float
+    ) -> None:
+        """Count the answered request and write its access-log line."""
+        seconds = time.perf_counter() - arrived
+        route = route_template(scope)
+        if status is not None:
+            observe_request(scope["method"], route, status, seconds)
+        if self.access_log:
+            fields = {
+                "method": scope["method"],
+                "route": route,
+                "status": status,
+                "durationMs": round(seconds * 1000, 3),
+                "client": caller.address,
+                "requestId": request_id,
+            }
+            access_log.info(
+                "%s %s %s %.1f ms", scope["method"], route, status, seconds * 1000, extra={"fields": fields}
+            )
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request_id: str,
+        caller: Caller,
+        answered: list[int],
+    ) -> None:
+        verdict = None if scope["path"] in _PROBES else await self._hit(caller)
         # Date on every response (uvicorn's own is switched off): Okta clients need it next to the reset time.
         extra = [
             (b"x-okta-request-id", request_id.encode()),
             (b"date", formatdate(usegmt=True).encode()),
-            *verdict.headers(),
+            *(verdict.headers() if verdict is not None else ()),
         ]
         started = False
 
@@ -108,11 +158,13 @@ class RegistrarMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                answered.append(message["status"])
                 message["headers"] = [*message.get("headers", []), *extra]
                 log.debug("%s %s %s -> %d", request_id, scope["method"], scope["path"], message["status"])
             await send(message)
 
-        if not verdict.allowed:
+        if verdict is not None and not verdict.allowed:
+            RATE_LIMITED.labels("address" if caller.token_hash is None else "token").inc()
             await error_response(RateLimited())(scope, receive, send_with_headers)
             return
         meter = BodyMeter(receive, self.max_body_bytes)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx2
+from prometheus_client import Counter
 
 from registrar.ids import utcnow
 from registrar.outbound import CallFailed, call
@@ -41,6 +42,7 @@ Clock = Callable[[], int]
 # One run drains what is due for at most this long, then yields to the scheduler: a stopping server
 # waits for at most this plus one request.
 RUN_BUDGET_SECONDS = 5.0
+_DELIVERIES = Counter("registrar_hook_deliveries", "Hook delivery attempts, by outcome.", ["outcome"])
 
 
 def wall_clock_ms() -> int:
@@ -99,6 +101,7 @@ class HookDelivery:
             log.exception("event hook %s: delivery failed unexpectedly", batch.hook_id)
             outcome = Outcome("an internal error stopped the delivery")
         error = outcome.error
+        _DELIVERIES.labels("success" if error is None else "failure").inc()
         settled = settle(self.deps.engine, self.policy, batch, outcome, self._clock())
         if settled.skipped is not None:
             _log_skip(batch.hook_id, settled.skipped)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal, Protocol, cast
 
 import orjson
+from prometheus_client import Counter
 from pydantic import StringConstraints
 
 from registrar.capabilities import ClientCredentials, Drift, ToolDefinition, ToolTarget, discover_tools, drift
@@ -78,6 +79,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_DISCOVERIES = Counter("registrar_tool_discoveries", "MCP tool discoveries run, by outcome.", ["outcome"])
 
 DEACTIVATE = "deactivate"  # REGISTRAR_TOOL_DRIFT_POLICY: deactivate an ACTIVE server on drift
 AUTH_TYPE = "CLIENT_AUTH_SETTINGS"
@@ -181,6 +183,7 @@ def discover(
             settings.client_id, secret, settings.token_endpoint_auth_method, settings.scopes
         )
         attempt.tools = discover_tools(policy, ToolTarget(server.url, token_endpoint, credentials))
+        _DISCOVERIES.labels("success").inc()
         return attempt
 
     def action(uow: UnitOfWork, trail: AuditTrail, found: _Attempt) -> ToolDiscovery:
@@ -201,6 +204,7 @@ def discover(
         )
     except DiscoveryFailed as failure:
         if attempt.settings is not None:
+            _DISCOVERIES.labels("failure").inc()
             _record_failed(deps, ctx, server_id, attempt, failure.cause)
         raise
 
