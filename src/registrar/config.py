@@ -191,6 +191,7 @@ class Settings:
     max_connections: int = 1000  # open connections (and running requests) before new requests get 503
     auth_failures_per_minute: int = 30  # 401s per client address per minute before its token requests get 429
     log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR | CRITICAL
+    log_format: str = "text"  # text | json (registrar.api._logging)
     # Console sign-in throttling (registrar.console): failed sign-ins allowed per account / per client
     # address within a sliding window; one more gets 429 and a LOCKED_OUT ``user.session.start`` event.
     signin_account_failures: int = 5
@@ -207,6 +208,8 @@ class Settings:
     tlog_heartbeat_seconds: float = 300.0  # an idle log is re-signed and re-witnessed this often
     witnesses: tuple[tuple[str, str], ...] = ()  # (witness verifier key, URL prefix)
     witness_timeout_seconds: float = 10.0  # one add-checkpoint request, connecting to the last byte
+    # ``registrar serve`` processes sharing its port (uvicorn workers), each with its own application.
+    workers: int = 1
     # Reads that scale out (registrar.store.replica): a PostgreSQL streaming replica of ``database_url`` for
     # the System Log, the tlog tiles and the registry lists ("" = everything on the primary), how long a read
     # waits for the replica to replay what the request needs before the primary answers it, and the bytes of
@@ -214,10 +217,13 @@ class Settings:
     read_database_url: str = field(default="", repr=False)
     read_replica_wait_seconds: float = 2.0
     page_cache_bytes: int = 32 * 1024 * 1024
-    # ``registrar serve`` processes sharing its port (uvicorn workers), each with its own application.
-    workers: int = 1
     # The MCP Registry API (/v0.1/servers) answers without a token (registrar.api.routes.mcp_registry).
     public_registry: bool = False
+    # ``registrar serve`` as a service (registrar.api.server): HTTPS from a PEM certificate (chain) and its
+    # private key, both or neither; how long a stopping server lets in-flight requests finish.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    shutdown_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         """Resolve the defaults that live in the data directory."""
@@ -260,12 +266,15 @@ class Settings:
             asn_db=_path(env, "REGISTRAR_ASN_DB"),
             anonymizer_list=_path(env, "REGISTRAR_ANONYMIZER_LIST"),
             log_level=_log_level(env.get("REGISTRAR_LOG_LEVEL") or defaults.log_level),
+            log_format=_choice(env, "REGISTRAR_LOG_FORMAT", ("text", "json")),
             tlog_origin=_origin(env.get("REGISTRAR_TLOG_ORIGIN") or ""),
             witnesses=_witnesses(
                 env.get("REGISTRAR_WITNESSES") or "", allow_http=_flag(env, "REGISTRAR_DISCOVERY_ALLOW_HTTP")
             ),
             read_database_url=env.get("REGISTRAR_READ_DATABASE_URL") or "",
             public_registry=_flag(env, "REGISTRAR_PUBLIC_REGISTRY"),
+            tls_cert=_path(env, "REGISTRAR_TLS_CERT"),
+            tls_key=_path(env, "REGISTRAR_TLS_KEY"),
             **_numbers(env, defaults),
         )
         if process:
@@ -311,6 +320,7 @@ _POSITIVE_NUMBERS = (
     "tlog_heartbeat_seconds",
     "witness_timeout_seconds",
     "workers",
+    "shutdown_timeout_seconds",
 )
 _VARIABLES = {
     "checkpoint_interval_seconds": "REGISTRAR_CHECKPOINT_SECONDS",

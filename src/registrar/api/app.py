@@ -32,6 +32,7 @@ from .routes import (
     checkpoints,
     client_auth_settings,
     event_hooks,
+    health,
     logs,
     mcp_discoveries,
     mcp_registry,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.deps = deps
     app.state.enricher = enricher
     app.state.scheduler = scheduler
+    app.state.readiness = health.Readiness(engine, scheduler, jobs=settings.jobs_enabled)
     # Immutable System Log pages and tlog tiles, one byte budget (registrar.syslog.pages, routes.tlog).
     app.state.read_cache = ByteCache[object](settings.page_cache_bytes)
     app.state.log_pages = PageCache(app.state.read_cache)
@@ -115,10 +117,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(tlog_checkpoints.router)
     app.include_router(tlog.router)
     app.include_router(metrics.router)
+    app.include_router(health.router)
     app.include_router(logs.router)
     app.include_router(users.router)
-    app.include_router(mcp_registry.router)
     app.include_router(oauth.router)
+    app.include_router(mcp_registry.router)
     install_console(app)
     app.include_router(event_hooks.router)
     install_error_handlers(app)
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         limiter=rate_limiter_for(settings, engine),
         trusted_proxies=enricher.trusted_proxies,
         max_body_bytes=settings.max_body_bytes,
+        access_log=settings.log_format == "json",
     )
     _publish_body_schemas(app)
     return app

@@ -7,7 +7,8 @@ their exit codes are documented in :mod:`registrar.cli.client` and in ``registra
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 import typer
 
@@ -33,12 +34,12 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(tokens, name="tokens")
+app.add_typer(service_apps, name="service-apps")
 integrity.register(app)
 app.add_typer(keys, name="keys")
 app.add_typer(logs, name="logs")
 registry.register(app, logs)
 app.add_typer(users, name="users")
-app.add_typer(service_apps, name="service-apps")
 
 
 @app.command()
@@ -53,14 +54,45 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve HTTPS with this PEM certificate (chain) and --tls-key (default REGISTRAR_TLS_CERT).",
+            show_default=False,
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The certificate's PEM private key, mode 0600 (default REGISTRAR_TLS_KEY).",
+            show_default=False,
+        ),
+    ] = None,
+    log_format: Annotated[
+        Literal["text", "json"] | None,
+        typer.Option(
+            help="Log lines as text or one JSON object each (default REGISTRAR_LOG_FORMAT, else text).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP server (the database is migrated on start, once)."""
-    from registrar.api.server import run_server
+    from registrar.api.server import TlsRefused, run_server
 
     settings = Settings.from_env()
     if workers is not None:
         settings = replace(settings, workers=workers)
-    run_server(settings, host=host, port=port)
+    if tls_cert is not None:
+        settings = replace(settings, tls_cert=tls_cert)
+    if tls_key is not None:
+        settings = replace(settings, tls_key=tls_key)
+    if log_format is not None:
+        settings = replace(settings, log_format=log_format)
+    try:
+        run_server(settings, host=host, port=port)
+    except TlsRefused as error:
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
 
 
 @app.command()
