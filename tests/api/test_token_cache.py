@@ -46,7 +46,7 @@ def _get(client: TestClient, token: str) -> Any:
 
 
 def _refused(response: Any) -> bool:
-    return response.status_code == 401 and response.json()["errorCode"] == "E0000011"
+    return bool(response.status_code == 401 and response.json()["errorCode"] == "E0000011")
 
 
 def _make_token(engine: Engine, name: str = "test", expires_ms: int | None = None) -> tuple[str, str]:

@@ -70,7 +70,8 @@ def _client(server: LiveServer, token: str) -> OktaClient:
     return OktaClient({"orgUrl": server.url, "token": token})
 
 
-def _ok(result: tuple[Any, Any, Any]) -> Any:
+def _ok(result: Any) -> Any:
+    """The data of an SDK call's (data, response, error), which its annotations do not say it returns."""
     data, _, error = result
     assert error is None, error
     return data
@@ -78,7 +79,7 @@ def _ok(result: tuple[Any, Any, Any]) -> Any:
 
 def test_the_sdk_lists_pages_searches_and_gets_users(live: tuple[LiveServer, str]) -> None:
     server, token = live
-    queries = [
+    queries: list[dict[str, Any]] = [
         {"search": 'profile.login eq "SIEM@example.com"'},
         {"search": 'profile.login sw "carol"'},
         {"filter": 'profile.login eq "carol.smith@corp.example"'},

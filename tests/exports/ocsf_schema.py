@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
 from ocsf_json_schema import OcsfJsonSchemaEmbedded, get_ocsf_schema  # type: ignore[import-untyped]
 
 __all__ = ["ocsf_problems"]

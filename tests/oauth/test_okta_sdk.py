@@ -1,16 +1,18 @@
-"""The real ``okta`` SDK (3.4.6) in ``PrivateKey`` mode against a live ``registrar serve``: it signs a
-client assertion with the app's private key (RS256, made here at test time), gets an access token at
-``/oauth2/v1/token`` and lists the System Log with it, every event parsed by its strict ``LogEvent`` model;
-the grant is in the log with the app as actor. A log-read-only app cannot write (403, a DENY event naming
+"""The real ``okta`` SDK (3.4.6) in ``PrivateKey`` mode against a live ``registrar serve --tls-cert
+--tls-key`` over HTTPS, the SDK's own https check on: it signs a client assertion with the app's private
+key (RS256, made here at test time), gets an access token at ``/oauth2/v1/token`` and lists the System
+Log with it, every event parsed by its strict ``LogEvent`` model; the grant is in the log with the app as
+actor. A log-read-only app cannot write (403, a DENY event naming
 the app), and once ``registrar service-apps revoke`` returns, the SDK's cached token is refused (401).
 
-The SDK refuses an ``http://`` org URL unless ``OKTA_TESTING_TESTINGDISABLEHTTPSCHECK`` is set (its own
-testing switch; it cannot be passed in the ``Client`` dict).
+The SDK trusts the test CA through the HTTP client it is given (the token request and the API calls share
+that one client); ``tests/wire/test_tls.py`` covers the ``SSL_CERT_FILE`` way in a process of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,13 +26,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
 from okta.client import Client as OktaClient
 from okta.errors.okta_api_error import OktaAPIError
+from okta.http_client import HTTPClient
 from okta.models import LogEvent
 from okta.pagination import paginate_all
 
 from registrar.scopes import LOGS_READ
 
 from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, registrar_command, running_server
+from ..live import LiveServer, registrar_command
+from ..wire._tls import make_pki, running_tls_server
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Live:
     cwd: Path
     client_id: str
     private_pem: str
+    trust: ssl.SSLContext
 
 
 def _run(live_env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -65,11 +70,13 @@ def live(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     created = _run(
         env, tmp_path, "service-apps", "create", "--name", "SIEM", "--jwks", str(jwks), "--scope", LOGS_READ
     )
-    monkeypatch.setenv("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")
+    monkeypatch.delenv("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", raising=False)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
-    with running_server(env, tmp_path) as server:
-        yield Live(server, env, tmp_path, created.stdout.strip(), pem)
+    pki = make_pki(tmp_path / "pki")
+    with running_tls_server(env, tmp_path, pki) as server:
+        assert server.url.startswith("https://")
+        yield Live(server, env, tmp_path, created.stdout.strip(), pem, pki.context())
 
 
 def _client(live: Live) -> OktaClient:
@@ -80,15 +87,30 @@ def _client(live: Live) -> OktaClient:
             "clientId": live.client_id,
             "scopes": [LOGS_READ],
             "privateKey": live.private_pem,
+            "httpClient": _trusting(live.trust),
         }
     )
 
 
+def _trusting(trust: ssl.SSLContext) -> type[HTTPClient]:
+    """The SDK's HTTP client trusting ``trust``: its ``sslContext`` setting cannot be used in 3.4.6 (the
+    client deep-copies its configuration, and an SSLContext cannot be copied), so it is given to the HTTP
+    client the SDK builds, through the ``httpClient`` setting the SDK documents for a custom client."""
+
+    class Trusting(HTTPClient):
+        def __init__(self, http_config: dict[str, Any]) -> None:
+            super().__init__({**http_config, "sslContext": trust})  # type: ignore[no-untyped-call]
+
+    return Trusting
+
+
+# The SDK hands its context to aiohttp as ssl_context=, which aiohttp 3.14 deprecates (the SDK's code).
+@pytest.mark.filterwarnings("ignore:ssl_context is deprecated:DeprecationWarning")
 def test_the_sdk_in_private_key_mode_lists_the_log_until_the_app_is_revoked(live: Live) -> None:
     async def before() -> dict[str, Any]:
         client = _client(live)
         events = [event async for event in paginate_all(client.list_log_events, limit=2, max_pages=20)]
-        executor = client.get_request_executor()
+        executor = client.get_request_executor()  # type: ignore[no-untyped-call]
         request, error = await executor.create_request(
             "POST",
             "/resource-servers/api/v1/api-servers",

@@ -24,7 +24,7 @@ from .conftest import LOGS, MakeApp, access_token, bearer
 
 
 def _refused(response: Any) -> bool:
-    return response.status_code == 401 and response.json()["errorCode"] == "E0000011"
+    return bool(response.status_code == 401 and response.json()["errorCode"] == "E0000011")
 
 
 def _revoke(settings: Settings, client_id: str) -> subprocess.CompletedProcess[str]:
@@ -60,7 +60,7 @@ class AppReads:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.count = 0
-        self.after: Callable[[], None] | None = None
+        self.after: Callable[[], object] | None = None
 
     def __enter__(self) -> AppReads:
         event.listen(self.engine, "after_cursor_execute", self._after)

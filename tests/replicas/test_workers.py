@@ -9,6 +9,7 @@ cached.
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -178,7 +179,7 @@ def test_a_revoked_token_is_refused_at_once_by_every_worker_and_replica(
         # One server with two workers and a replica of one: three serving processes, three caches.
         servers = [stack.enter_context(running_server(env, tmp_path, workers=n)) for n in (WORKERS, 1)]
         for server in servers:
-            wait_until(lambda server=server: _warm(server, token), "every process's token cache to be on")
+            wait_until(functools.partial(_warm, server, token), "every process's token cache to be on")
             _warm(server, token)  # on now: this use fills it
         revoked = _cli(env, tmp_path, "tokens", "revoke", token_id)
         assert revoked.returncode == 0, revoked.stderr
