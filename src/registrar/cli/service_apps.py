@@ -10,10 +10,7 @@ system principal and ``debugData`` names the command, the operating-system accou
 
 from __future__ import annotations
 
-import getpass
-import socket
 import unicodedata
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +19,7 @@ import typer
 
 from registrar.context import job_context
 from registrar.events.catalog import APP_CREATE, APP_DEACTIVATE, Target, app_instance_target
-from registrar.ids import format_timestamp, is_object_id, new_request_id
+from registrar.ids import is_object_id, new_request_id
 from registrar.oauth import MAX_JWKS_BYTES, InvalidKeySet, parse_public_jwks, stored_key_ids
 from registrar.scopes import ALL_SCOPES
 from registrar.store.service_apps import (
@@ -37,6 +34,7 @@ from registrar.store.uow import unit_of_work
 
 from .client import ExitCode
 from .database import database
+from .local import fail, ms_timestamp, operator
 from .output import Column, listing, out_console, print_document
 
 __all__ = ["service_apps"]
@@ -58,24 +56,6 @@ COLUMNS = (
 )
 
 
-def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _timestamp(ms: int | None) -> str | None:
-    return None if ms is None else format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
-
-
-def _operator(command: str) -> dict[str, Any]:
-    """Where a CLI change came from: the command, the operating-system account and the host."""
-    try:
-        account = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container)
-        account = None
-    return {"command": f"registrar service-apps {command}", "osUser": account, "host": socket.gethostname()}
-
-
 def _target(app: ServiceApp) -> Target:
     return app_instance_target(app.client_id, app.name, app.scopes, stored_key_ids(app.jwks))
 
@@ -89,8 +69,8 @@ def _document(app: ServiceApp) -> dict[str, Any]:
         "scopes": sorted(app.scopes),
         "keyIds": stored_key_ids(app.jwks),
         "tokenEndpointAuthMethod": "private_key_jwt",
-        "created": _timestamp(app.created_ms),
-        "revoked": _timestamp(app.revoked_ms),
+        "created": ms_timestamp(app.created_ms),
+        "revoked": ms_timestamp(app.revoked_ms),
     }
 
 
@@ -99,7 +79,7 @@ def _read_jwks(path: Path) -> bytes:
         with path.open("rb") as handle:
             return handle.read(MAX_JWKS_BYTES + 1)
     except OSError as error:
-        raise _fail(f"cannot read --jwks {path}: {error.strerror}") from None
+        raise fail(f"cannot read --jwks {path}: {error.strerror}") from None
 
 
 @service_apps.command("create")
@@ -119,19 +99,19 @@ def service_apps_create(
 ) -> None:
     """Create a service app and print its client id, alone, on stdout."""
     if not name.strip() or len(name) > _MAX_NAME:
-        raise _fail(f"--name must be 1 to {_MAX_NAME} characters")
+        raise fail(f"--name must be 1 to {_MAX_NAME} characters")
     if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise _fail("--name must not contain control characters")
+        raise fail("--name must not contain control characters")
     unknown = sorted(set(scope) - set(ALL_SCOPES))
     if unknown:
-        raise _fail(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}")
+        raise fail(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}")
     try:
         keys = parse_public_jwks(_read_jwks(jwks))
     except InvalidKeySet as error:
-        raise _fail(f"--jwks {jwks}: {error}", ExitCode.VALIDATION) from None
+        raise fail(f"--jwks {jwks}: {error}", ExitCode.VALIDATION) from None
     with database() as engine, unit_of_work(engine, job_context(new_request_id())) as uow:
         app = create_service_app(uow.conn, name, keys.json, scope)
-        uow.record(APP_CREATE, [_target(app)], debug=_operator("create"))
+        uow.record(APP_CREATE, [_target(app)], debug=operator("service-apps create"))
     typer.echo(
         f"created service app {app.client_id} ({name}) with scopes: {' '.join(sorted(app.scopes))}; "
         f"keys: {' '.join(keys.key_ids)}",
@@ -167,15 +147,15 @@ def service_apps_revoke(
     warning, if one could not be made to within a few seconds; the revocation is committed either way).
     """
     if not is_object_id(client_id):
-        raise _fail(f"no service app {client_id!r}", ExitCode.NOT_FOUND)
+        raise fail(f"no service app {client_id!r}", ExitCode.NOT_FOUND)
     with database() as engine:
         with unit_of_work(engine, job_context(new_request_id())) as uow:
             app = get_service_app(uow.conn, client_id)
             if app is None:
-                raise _fail(f"no service app {client_id!r}", ExitCode.NOT_FOUND)
+                raise fail(f"no service app {client_id!r}", ExitCode.NOT_FOUND)
             revoked = revoke_service_app(uow.conn, client_id)
             if revoked:
-                uow.record(APP_DEACTIVATE, [_target(app)], debug=_operator("revoke"))
+                uow.record(APP_DEACTIVATE, [_target(app)], debug=operator("service-apps revoke"))
         # Again when it was already revoked: a revocation whose announcement failed can be completed.
         problems = announce_revocation(engine)
     if revoked:

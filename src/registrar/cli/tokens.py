@@ -9,11 +9,9 @@ from, and no user is credited with an act that was not authenticated as theirs.
 
 from __future__ import annotations
 
-import getpass
 import re
-import socket
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -21,7 +19,7 @@ import typer
 
 from registrar.context import job_context
 from registrar.events.catalog import API_TOKEN_CREATE, API_TOKEN_REVOKE, Target, token_target, user_target
-from registrar.ids import format_timestamp, new_request_id, utcnow
+from registrar.ids import new_request_id, utcnow
 from registrar.store.tokens import (
     ALL_SCOPES,
     TokenRecord,
@@ -37,6 +35,7 @@ from registrar.syslog.timeparse import parse_timestamp
 
 from .client import ExitCode
 from .database import database
+from .local import fail, ms_timestamp, operator
 from .output import Column, listing, out_console, print_document
 
 __all__ = ["parse_expiry", "tokens"]
@@ -81,33 +80,15 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
     return moment if moment is not None and moment > now else None
 
 
-def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def _timestamp(ms: int | None) -> str | None:
-    return None if ms is None else format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
-
-
-def _operator(command: str) -> dict[str, Any]:
-    """Where a CLI change came from: the command, the operating-system account and the host."""
-    try:
-        account = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container)
-        account = None
-    return {"command": f"registrar tokens {command}", "osUser": account, "host": socket.gethostname()}
 
 
 def _targets(record: TokenRecord) -> list[Target]:
     """The token, then its owner."""
     owner = record.user
     return [
-        token_target(record.id, record.name, record.scopes, _timestamp(record.expires_ms), owner.id),
+        token_target(record.id, record.name, record.scopes, ms_timestamp(record.expires_ms), owner.id),
         user_target(owner.id, owner.email, owner.display_name),
     ]
 
@@ -121,19 +102,19 @@ def _document(record: TokenRecord, now_ms: int) -> dict[str, Any]:
         "user": {"id": user.id, "email": user.email, "displayName": user.display_name},
         "scopes": sorted(record.scopes),
         "status": record.status(now_ms),
-        "created": _timestamp(record.created_ms),
-        "lastUsed": _timestamp(record.last_used_ms),
-        "expiresAt": _timestamp(record.expires_ms),
-        "revoked": _timestamp(record.revoked_ms),
+        "created": ms_timestamp(record.created_ms),
+        "lastUsed": ms_timestamp(record.last_used_ms),
+        "expiresAt": ms_timestamp(record.expires_ms),
+        "revoked": ms_timestamp(record.revoked_ms),
     }
 
 
 def _check_text(option: str, value: str, limit: int) -> None:
     """Refuse an empty, overlong or control-character-bearing option value (it goes into events)."""
     if not value.strip() or len(value) > limit:
-        raise _fail(f"{option} must be 1 to {limit} characters")
+        raise fail(f"{option} must be 1 to {limit} characters")
     if any(unicodedata.category(ch).startswith("C") for ch in value):
-        raise _fail(f"{option} must not contain control characters")
+        raise fail(f"{option} must not contain control characters")
 
 
 @tokens.command("create")
@@ -158,19 +139,19 @@ def tokens_create(
     """Create an API token and print it, alone, on stdout (it is not shown again)."""
     _check_text("--user", user, _MAX_EMAIL)
     if "@" not in user:
-        raise _fail("--user must be an email address")
+        raise fail("--user must be an email address")
     _check_text("--name", name, _MAX_NAME)
     if display_name is not None:
         _check_text("--display-name", display_name, _MAX_NAME)
     scopes = scope or list(ALL_SCOPES)
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
-        raise _fail(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}")
+        raise fail(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}")
     expires_at = None
     if expires is not None:
         expires_at = parse_expiry(expires, utcnow())
         if expires_at is None:
-            raise _fail(
+            raise fail(
                 f"--expires must be a duration (30d, 12h, 90m) or a future ISO 8601 time, not {expires!r}"
             )
     with database() as engine, unit_of_work(engine, job_context(new_request_id())) as uow:
@@ -180,8 +161,8 @@ def tokens_create(
         )
         record = get_token(uow.conn, token.id)
         assert record is not None  # just inserted, same transaction
-        uow.record(API_TOKEN_CREATE, _targets(record), debug=_operator("create"))
-    until = f", expires {_timestamp(record.expires_ms)}" if record.expires_ms is not None else ""
+        uow.record(API_TOKEN_CREATE, _targets(record), debug=operator("tokens create"))
+    until = f", expires {ms_timestamp(record.expires_ms)}" if record.expires_ms is not None else ""
     typer.echo(
         f"created token {token.id} for {owner.email} with scopes: {' '.join(sorted(token.scopes))}{until}",
         err=True,
@@ -219,10 +200,10 @@ def tokens_revoke(
         with unit_of_work(engine, job_context(new_request_id())) as uow:
             record = get_token(uow.conn, token_id)
             if record is None:
-                raise _fail(f"no token {token_id!r}", ExitCode.NOT_FOUND)
+                raise fail(f"no token {token_id!r}", ExitCode.NOT_FOUND)
             revoked = revoke_token(uow.conn, token_id)
             if revoked:
-                uow.record(API_TOKEN_REVOKE, _targets(record), debug=_operator("revoke"))
+                uow.record(API_TOKEN_REVOKE, _targets(record), debug=operator("tokens revoke"))
         # Again when it was already revoked: a revocation whose announcement failed can be completed.
         problems = announce_revocation(engine)
     if revoked:
