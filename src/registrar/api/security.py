@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 
@@ -33,6 +32,7 @@ from registrar.domain.service_apps import ServiceAppToken
 from registrar.errors import InvalidToken, PermissionDenied
 from registrar.ids import utcnow
 from registrar.oauth import authority_for, live_apps, looks_like_jwt
+from registrar.store.per_engine import PerEngine
 from registrar.store.tokens import (
     LiveToken,
     RevocationWatch,
@@ -103,19 +103,12 @@ class TokenCache:
         return len(self._entries)
 
 
-_caches: weakref.WeakKeyDictionary[Engine, TokenCache] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
+_caches = PerEngine(lambda engine: TokenCache(revocation_watch(engine)))
 
 
 def token_cache(engine: Engine) -> TokenCache:
     """The token cache of ``engine``'s database in this process (made on first use)."""
-    cache = _caches.get(engine)
-    if cache is None:
-        with _caches_lock:
-            cache = _caches.get(engine)
-            if cache is None:
-                cache = _caches[engine] = TokenCache(revocation_watch(engine))
-    return cache
+    return _caches(engine)
 
 
 def read_token(header: str | None) -> str | None:

@@ -14,11 +14,11 @@ PostgreSQL listener that is down), the database is read on every request.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Hashable
 
 from sqlalchemy import Engine
 
+from registrar.store.per_engine import PerEngine
 from registrar.store.service_apps import get_service_app
 from registrar.store.tokens import RevocationWatch, revocation_watch
 
@@ -61,16 +61,9 @@ class LiveApps:
         return live
 
 
-_registries: weakref.WeakKeyDictionary[Engine, LiveApps] = weakref.WeakKeyDictionary()
-_registries_lock = threading.Lock()
+_registries = PerEngine(lambda engine: LiveApps(revocation_watch(engine)))
 
 
 def live_apps(engine: Engine) -> LiveApps:
     """This process's knowledge of ``engine``'s service apps (made on first use)."""
-    registry = _registries.get(engine)
-    if registry is None:
-        with _registries_lock:
-            registry = _registries.get(engine)
-            if registry is None:
-                registry = _registries[engine] = LiveApps(revocation_watch(engine))
-    return registry
+    return _registries(engine)
