@@ -1,10 +1,14 @@
 """What the migrations repeat: the constraint names, the surrogate key, the columns every entity table
-has, the tables of the first two kinds of resource server, and adding or dropping columns (batch mode, for
-SQLite).
+has, one-row tables, the tables of the first two kinds of resource server, the two functions of a migration
+that only creates a table, and adding or dropping columns (batch mode, for SQLite). The column types they
+share are in ``_types``.
 
 Migrations are history: a helper here builds exactly the DDL the migrations built before they used it,
 constraint by constraint and in the same order, so a database migrated before and one migrated after are
-the same. Only migrations import this module (through ``alembic.op``, so only while one runs).
+the same. Once a migration uses a helper, what the helper sends to the database never changes: new
+behaviour is a new helper (or a new keyword whose default keeps the old behaviour). Only migrations import
+this module, and they call into ``alembic.op`` only while one runs: Alembic imports every script to read
+the revision graph (``/readyz`` does, with no migration running), so nothing here runs ``op`` at import.
 
 Columns are written as ``schema.py`` writes them: a column allows NULL unless it says ``nullable=False`` or
 is part of the primary key (SQLAlchemy's default), so ``nullable=True`` is never spelt out.
@@ -12,14 +16,15 @@ is part of the primary key (SQLAlchemy's default), so ``nullable=True`` is never
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
+from registrar.store.migrations._types import ID_TYPE, KEY_TYPE, TIME_TYPE
+
 __all__ = [
-    "KEY_TYPE",
     "add_columns",
     "api_auth_servers_table",
     "api_servers_table",
@@ -29,14 +34,13 @@ __all__ = [
     "keyed_table",
     "mcp_auth_servers_table",
     "mcp_servers_table",
+    "new_table",
     "primary_key",
     "resource_server_columns",
+    "singleton_table",
     "surrogate_key",
     "unique_key",
 ]
-
-# 64-bit on PostgreSQL; INTEGER on SQLite, where only an INTEGER PRIMARY KEY is the rowid.
-KEY_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
@@ -74,7 +78,7 @@ def keyed_table(
     return op.create_table(
         name,
         surrogate_key(),
-        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("id", ID_TYPE, nullable=False),
         *columns,
         *leading,
         primary_key(name, "pk"),
@@ -93,11 +97,38 @@ def entity_table(
     return keyed_table(
         name,
         *columns,
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.Column("last_updated_ms", sa.BigInteger(), nullable=False),
+        sa.Column("created_ms", TIME_TYPE, nullable=False),
+        sa.Column("last_updated_ms", TIME_TYPE, nullable=False),
         leading=leading,
         unique=unique,
     )
+
+
+def singleton_table(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    """Create ``name``, a table of one row: keyed by ``singleton`` (always 1), then ``columns``."""
+    return op.create_table(
+        name,
+        sa.Column("singleton", sa.Integer(), nullable=False),
+        *columns,
+        primary_key(name, "singleton"),
+    )
+
+
+def new_table(name: str, *columns: sa.Column[Any]) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The ``upgrade`` and ``downgrade`` of a migration that only creates the table ``name``.
+
+    For ``upgrade, downgrade = new_table(...)`` at a script's top level: the columns are built when Alembic
+    imports the script, the table only when ``upgrade`` runs (Alembic copies columns already used by an
+    earlier run); the primary key is the columns marked ``primary_key=True``.
+    """
+
+    def upgrade() -> None:
+        op.create_table(name, *columns)
+
+    def downgrade() -> None:
+        op.drop_table(name)
+
+    return upgrade, downgrade
 
 
 def resource_server_columns(*, url_required: bool = True) -> list[sa.Column[Any]]:
@@ -115,7 +146,7 @@ def _auth_server_table(name: str, servers: str, *columns: sa.Column[Any]) -> sa.
     key = f"{servers.removesuffix('s')}_id"
     return entity_table(
         name,
-        sa.Column(key, sa.String(length=20), nullable=False),
+        sa.Column(key, ID_TYPE, nullable=False),
         sa.Column("issuer", sa.Text(), nullable=False),
         *columns,
         leading=[foreign_key(name, key, f"{servers}.id"), unique_key(name, key, "issuer")],
@@ -149,7 +180,7 @@ def mcp_servers_table() -> sa.Table:
         *resource_server_columns(),
         sa.Column("resource_name", sa.Text()),
         sa.Column("scopes_supported", sa.Text(), nullable=False),
-        sa.Column("last_refreshed_ms", sa.BigInteger()),
+        sa.Column("last_refreshed_ms", TIME_TYPE),
         unique=["resource_url"],
     )
 

@@ -11,8 +11,10 @@ from registrar.store.migrations._ddl import (
     entity_table,
     foreign_key,
     primary_key,
+    singleton_table,
     unique_key,
 )
+from registrar.store.migrations._types import ID_TYPE, TIME_TYPE
 
 revision = "0001"
 down_revision = None
@@ -36,18 +38,16 @@ def upgrade() -> None:
             batch_op.f("ix_client_auth_settings_resource_orn"), ["resource_orn"], unique=False
         )
 
-    op.create_table(
+    singleton_table(
         "installation",
-        sa.Column("singleton", sa.Integer(), nullable=False),
-        sa.Column("org_id", sa.String(length=20), nullable=False),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        primary_key("installation", "singleton"),
+        sa.Column("org_id", ID_TYPE, nullable=False),
+        sa.Column("created_ms", TIME_TYPE, nullable=False),
     )
     op.create_table(
         "log_events",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("uuid", sa.String(length=36), nullable=False),
-        sa.Column("published_ms", sa.BigInteger(), nullable=False),
+        sa.Column("published_ms", TIME_TYPE, nullable=False),
         sa.Column("event_type", sa.String(length=128), nullable=False),
         sa.Column("severity", sa.String(length=8), nullable=False),
         sa.Column("outcome_result", sa.String(length=16), nullable=False),
@@ -64,33 +64,31 @@ def upgrade() -> None:
         batch_op.create_index("ix_log_events_transaction", ["transaction_id"], unique=False)
         batch_op.create_index("ix_log_events_type_seq", ["event_type", "seq"], unique=False)
 
-    op.create_table(
+    singleton_table(
         "log_head",
-        sa.Column("singleton", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        primary_key("log_head", "singleton"),
     )
     op.create_table(
         "users",
-        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("id", ID_TYPE, nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("display_name", sa.String(length=255), nullable=False),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("created_ms", TIME_TYPE, nullable=False),
         primary_key("users", "id"),
         unique_key("users", "email"),
     )
     api_auth_servers_table()
     op.create_table(
         "api_tokens",
-        sa.Column("id", sa.String(length=20), nullable=False),
+        sa.Column("id", ID_TYPE, nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("user_id", sa.String(length=20), nullable=False),
+        sa.Column("user_id", ID_TYPE, nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("scopes", sa.Text(), nullable=False),
         sa.Column("session_id", sa.String(length=32), nullable=False),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.Column("revoked_ms", sa.BigInteger()),
+        sa.Column("created_ms", TIME_TYPE, nullable=False),
+        sa.Column("revoked_ms", TIME_TYPE),
         foreign_key("api_tokens", "user_id", "users.id"),
         primary_key("api_tokens", "id"),
         unique_key("api_tokens", "token_hash"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from registrar.store.migrations._ddl import KEY_TYPE, add_columns, drop_columns
+from registrar.store.migrations._ddl import add_columns, drop_columns
+from registrar.store.migrations._types import KEY_TYPE, TIME_TYPE
 
 revision = "0004"
 down_revision = "0003"
@@ -15,7 +16,7 @@ def upgrade() -> None:
     op.create_table(
         "log_checkpoints",
         sa.Column("id", KEY_TYPE, primary_key=True, autoincrement=True),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.Column("created_ms", TIME_TYPE, nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),

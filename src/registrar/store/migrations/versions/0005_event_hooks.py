@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from registrar.store.migrations._ddl import entity_table, foreign_key, primary_key
+from registrar.store.migrations._types import ID_TYPE, TIME_TYPE
 
 revision = "0005"
 down_revision = "0004"
@@ -28,20 +29,20 @@ def upgrade() -> None:
     )
     op.create_table(
         "event_hook_deliveries",
-        sa.Column("hook_id", sa.String(length=20), nullable=False),
+        sa.Column("hook_id", ID_TYPE, nullable=False),
         sa.Column("cursor_seq", sa.BigInteger(), nullable=False),
         sa.Column("pending_upto_seq", sa.BigInteger()),
         sa.Column("pending_event_id", sa.String(length=36)),
-        sa.Column("pending_event_time_ms", sa.BigInteger()),
-        sa.Column("next_attempt_ms", sa.BigInteger(), nullable=False),
+        sa.Column("pending_event_time_ms", TIME_TYPE),
+        sa.Column("next_attempt_ms", TIME_TYPE, nullable=False),
         sa.Column("lease_owner", sa.String(length=32)),
-        sa.Column("lease_until_ms", sa.BigInteger()),
+        sa.Column("lease_until_ms", TIME_TYPE),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("failing_since_ms", sa.BigInteger()),
-        sa.Column("last_success_ms", sa.BigInteger()),
+        sa.Column("failing_since_ms", TIME_TYPE),
+        sa.Column("last_success_ms", TIME_TYPE),
         sa.Column("last_error", sa.Text()),
-        sa.Column("last_error_ms", sa.BigInteger()),
-        sa.Column("paused_ms", sa.BigInteger()),
+        sa.Column("last_error_ms", TIME_TYPE),
+        sa.Column("paused_ms", TIME_TYPE),
         foreign_key("event_hook_deliveries", "hook_id", "event_hooks.id", ondelete="CASCADE"),
         primary_key("event_hook_deliveries", "hook_id"),
     )

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from registrar.store.migrations._ddl import add_columns, drop_columns, foreign_key, primary_key, unique_key
+from registrar.store.migrations._types import ID_TYPE, TIME_TYPE
 
 revision = "0006"
 down_revision = "0005"
@@ -19,16 +20,16 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("user_id", sa.String(length=20), nullable=False),
-        sa.Column("token_id", sa.String(length=20)),
+        sa.Column("user_id", ID_TYPE, nullable=False),
+        sa.Column("token_id", ID_TYPE),
         sa.Column("credential", sa.String(length=16), nullable=False),
         sa.Column("scopes", sa.Text(), nullable=False),
         sa.Column("ip_address", sa.String(length=64)),
         sa.Column("user_agent", sa.Text()),
-        sa.Column("created_ms", sa.BigInteger(), nullable=False),
-        sa.Column("last_seen_ms", sa.BigInteger(), nullable=False),
-        sa.Column("expires_ms", sa.BigInteger(), nullable=False),
-        sa.Column("ended_ms", sa.BigInteger()),
+        sa.Column("created_ms", TIME_TYPE, nullable=False),
+        sa.Column("last_seen_ms", TIME_TYPE, nullable=False),
+        sa.Column("expires_ms", TIME_TYPE, nullable=False),
+        sa.Column("ended_ms", TIME_TYPE),
         foreign_key("console_sessions", "user_id", "users.id"),
         foreign_key("console_sessions", "token_id", "api_tokens.id"),
         primary_key("console_sessions", "id"),

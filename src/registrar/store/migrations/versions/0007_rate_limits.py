@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from registrar.store.migrations._ddl import new_table
 
 revision = "0007"
 down_revision = "0006"
 
-
-def upgrade() -> None:
-    op.create_table(
-        "rate_limit_windows",
-        sa.Column("caller", sa.String(80), primary_key=True),
-        sa.Column("window", sa.BigInteger(), primary_key=True),
-        sa.Column("count", sa.Integer(), nullable=False),
-    )
-
-
-def downgrade() -> None:
-    op.drop_table("rate_limit_windows")
+upgrade, downgrade = new_table(
+    "rate_limit_windows",
+    sa.Column("caller", sa.String(80), primary_key=True),
+    sa.Column("window", sa.BigInteger(), primary_key=True),
+    sa.Column("count", sa.Integer(), nullable=False),
+)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from registrar.store.migrations._ddl import new_table
+from registrar.store.migrations._types import TIME_TYPE
 
 revision = "0008"
 down_revision = "0007"
 
-
-def upgrade() -> None:
-    op.create_table(
-        "job_claims",
-        sa.Column("job", sa.String(64), primary_key=True),
-        sa.Column("object_id", sa.String(64), primary_key=True),
-        sa.Column("claimed_ms", sa.BigInteger(), nullable=False),
-    )
-
-
-def downgrade() -> None:
-    op.drop_table("job_claims")
+upgrade, downgrade = new_table(
+    "job_claims",
+    sa.Column("job", sa.String(64), primary_key=True),
+    sa.Column("object_id", sa.String(64), primary_key=True),
+    sa.Column("claimed_ms", TIME_TYPE, nullable=False),
+)

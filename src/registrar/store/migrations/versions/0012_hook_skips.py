@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from registrar.store.migrations._ddl import add_columns, drop_columns, foreign_key, primary_key, surrogate_key
+from registrar.store.migrations._types import ID_TYPE, TIME_TYPE
 
 revision = "0012"
 down_revision = "0011"
@@ -30,13 +31,13 @@ def upgrade() -> None:
     op.create_table(
         "event_hook_skips",
         surrogate_key(),
-        sa.Column("hook_id", sa.String(length=20), nullable=False),
+        sa.Column("hook_id", ID_TYPE, nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("event_uuid", sa.String(length=36), nullable=False),
         sa.Column("event_type", sa.String(length=128), nullable=False),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("skipped_ms", sa.BigInteger(), nullable=False),
+        sa.Column("skipped_ms", TIME_TYPE, nullable=False),
         foreign_key("event_hook_skips", "hook_id", "event_hooks.id", ondelete="CASCADE"),
         primary_key("event_hook_skips", "pk"),
     )

@@ -24,6 +24,7 @@ from registrar.store.migrations._ddl import (
     mcp_servers_table,
     resource_server_columns,
 )
+from registrar.store.migrations._types import ID_TYPE, TIME_TYPE
 
 revision = "0015"
 down_revision = "0014"
@@ -35,13 +36,13 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         *resource_server_columns(url_required=False),
         sa.Column("detected_metadata", sa.Text(), nullable=False),
-        sa.Column("last_refreshed_ms", sa.BigInteger()),
+        sa.Column("last_refreshed_ms", TIME_TYPE),
         unique=[("kind", "resource_url")],
     )
     op.create_index("ix_resource_servers_kind_pk", "resource_servers", ["kind", "pk"], unique=False)
     auth_servers = entity_table(
         "resource_auth_servers",
-        sa.Column("server_id", sa.String(length=20), nullable=False),
+        sa.Column("server_id", ID_TYPE, nullable=False),
         sa.Column("issuer", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("authorization_endpoint", sa.Text()),
@@ -63,7 +64,7 @@ def upgrade() -> None:
 def _create_tool_tables() -> None:
     keyed_table(
         "mcp_tools",
-        sa.Column("server_id", sa.String(length=20), nullable=False),
+        sa.Column("server_id", ID_TYPE, nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("title", sa.Text()),
         sa.Column("description", sa.Text()),
@@ -72,27 +73,27 @@ def _create_tool_tables() -> None:
         sa.Column("annotations", sa.Text()),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("discovered_ms", sa.BigInteger(), nullable=False),
-        sa.Column("last_seen_ms", sa.BigInteger(), nullable=False),
-        sa.Column("changed_ms", sa.BigInteger(), nullable=False),
+        sa.Column("discovered_ms", TIME_TYPE, nullable=False),
+        sa.Column("last_seen_ms", TIME_TYPE, nullable=False),
+        sa.Column("changed_ms", TIME_TYPE, nullable=False),
         unique=[("server_id", "name")],
     )
     op.create_index(op.f("ix_mcp_tools_server_id"), "mcp_tools", ["server_id"], unique=False)
     keyed_table(
         "mcp_discoveries",
-        sa.Column("server_id", sa.String(length=20), nullable=False),
-        sa.Column("client_auth_settings_id", sa.String(length=20), nullable=False),
+        sa.Column("server_id", ID_TYPE, nullable=False),
+        sa.Column("client_auth_settings_id", ID_TYPE, nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("started_ms", sa.BigInteger(), nullable=False),
-        sa.Column("completed_ms", sa.BigInteger()),
+        sa.Column("started_ms", TIME_TYPE, nullable=False),
+        sa.Column("completed_ms", TIME_TYPE),
         sa.Column("tool_count", sa.Integer()),
         sa.Column("error_message", sa.Text()),
         unique=[("server_id", "client_auth_settings_id")],
     )
     entity_table(
         "virtual_capabilities",
-        sa.Column("virtual_server_id", sa.String(length=20), nullable=False),
-        sa.Column("source_server_id", sa.String(length=20), nullable=False),
+        sa.Column("virtual_server_id", ID_TYPE, nullable=False),
+        sa.Column("source_server_id", ID_TYPE, nullable=False),
         sa.Column("tool_name", sa.String(length=128), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         unique=[("virtual_server_id", "source_server_id", "tool_name")],
