@@ -22,11 +22,21 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "Refusal",
     "RegistrarError",
     "ServiceUnavailable",
     "UnsafeDestination",
     "ValidationFailed",
 ]
+
+
+class Refusal(Exception):
+    """An internal failure (never shown as an Okta error object) whose ``reason`` is a sentence safe to
+    store, audit and show: a refused client assertion, an outbound call that got no usable answer."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class RegistrarError(Exception):

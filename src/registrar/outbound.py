@@ -22,7 +22,7 @@ from registrar.config import Settings
 
 # POST and own headers: the guard's transport rather than its GET fetcher.
 from registrar.discovery import FetchPolicy, GuardedTransport, parse_networks, read_capped
-from registrar.errors import DiscoveryFailed
+from registrar.errors import DiscoveryFailed, Refusal
 from registrar.params import ascii_int
 
 __all__ = ["MAX_RESPONSE_BYTES", "Answer", "CallFailed", "call", "guarded_client"]
@@ -55,12 +55,8 @@ def guarded_client(
     )
 
 
-class CallFailed(Exception):
+class CallFailed(Refusal):
     """A request that got no usable answer; ``reason`` is a sentence safe to store and to show."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
+from registrar.errors import Refusal
 from registrar.ids import is_object_id
 
 from ._jwks import algorithms_of, load_key_set
@@ -42,12 +43,8 @@ SKEW_SECONDS = 60  # leeway for the client's clock, on exp, nbf and iat alike
 _MAX_JTI = 255
 
 
-class AssertionRefused(Exception):
+class AssertionRefused(Refusal):
     """The assertion does not authenticate the client; ``reason`` says why (it is audited)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
