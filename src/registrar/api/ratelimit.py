@@ -40,9 +40,11 @@ _MAX_KEYS = 100_000
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """Whether a request may proceed, and what Okta's X-Rate-Limit-* headers say about its budget."""
+
     allowed: bool
-    limit: int
-    remaining: int
+    limit: int  # requests (or failures) the window allows
+    remaining: int  # of ``limit``, after this request
     reset: int  # epoch seconds when the window ends
 
     def headers(self) -> list[tuple[bytes, bytes]]:

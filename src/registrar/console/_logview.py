@@ -55,7 +55,7 @@ class EventRow:
     """One event as the viewer lists it, with its full JSON ready to expand."""
 
     uuid: str
-    published: str
+    published: str  # Okta's timestamp form
     event_type: str
     display_message: str
     outcome: str

@@ -39,7 +39,7 @@ LimitName = Literal["ACCOUNT", "ADDRESS"]
 class Limit:
     """At most ``failures`` failed sign-ins per subject within ``window_ms``."""
 
-    name: LimitName
+    name: LimitName  # what a subject is: an account, or a client address
     failures: int
     window_ms: int
 

@@ -27,7 +27,7 @@ class AuthServerChange:
     """A stored authorization server and the status and metadata it should now have."""
 
     current: McpAuthServer
-    status: str
+    status: str  # ACTIVE (metadata fetched and valid), INVALID (it failed) or INACTIVE (no longer listed)
     detected: AuthServerMetadata
 
 

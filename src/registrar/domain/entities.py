@@ -9,8 +9,10 @@ __all__ = ["ApiToken", "ClientAuthSettings", "User"]
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """A principal that acts: an operator signed in to the console, a token's owner."""
+
     id: str
-    email: str
+    email: str  # the login: an event actor's ``alternateId``
     display_name: str
 
 

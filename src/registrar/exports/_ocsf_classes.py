@@ -76,7 +76,7 @@ class Activity:
     """An ``activity_id`` and its caption."""
 
     id: int
-    name: str
+    name: str  # the schema's caption of the id (``activity_name``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,8 +55,8 @@ class Batch:
     """A claimed batch: what to send where, and the lease that lets its worker settle it."""
 
     hook_id: str
-    owner: str
-    event_id: str
+    owner: str  # the lease owner (a random id per claim)
+    event_id: str  # the delivery's id (one per batch, kept across retries)
     event_time_ms: int
     upto_seq: int
     source: str

@@ -79,8 +79,10 @@ class RemoteFinding:
 
 @dataclass(frozen=True, slots=True)
 class _Signed:
+    """A checkpoint whose signature verified: its origin line, tree size and root, and its note bytes."""
+
     origin: str
-    size: int
+    size: int  # the number of leaves the root commits to
     root: bytes
     note: bytes
 

@@ -58,7 +58,7 @@ _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 class IssuedToken:
     """An access token just signed: its text, ``jti`` and expiry (epoch seconds)."""
 
-    token: str
+    token: str  # the compact JWS
     jti: str
     expires_at: int
 
@@ -67,10 +67,10 @@ class IssuedToken:
 class AccessToken:
     """What a valid access token says."""
 
-    client_id: str
+    client_id: str  # the service app it was issued to (``sub`` and ``cid``)
     scopes: frozenset[str]
     jti: str
-    expires_at: int
+    expires_at: int  # epoch seconds
 
 
 def looks_like_jwt(text: str) -> bool:

@@ -79,10 +79,10 @@ class TokenRecord:
 
     id: str
     name: str
-    user: User
+    user: User  # the owner: the events' actor when the token is used
     scopes: frozenset[str]
     created_ms: int
-    expires_ms: int | None
+    expires_ms: int | None  # None: never expires
     last_used_ms: int | None
     revoked_ms: int | None
 

@@ -120,7 +120,9 @@ Value: TypeAlias = str | int | float | bool | None
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    attr: str
+    """``attr op value``, ``op`` one of ``COMPARE_OPS``."""
+
+    attr: str  # a dotted LogEvent path, as written
     op: str
     value: Value
 
