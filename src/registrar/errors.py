@@ -43,7 +43,8 @@ class RegistrarError(Exception):
     """Base of every error Registrar reports to a caller.
 
     A subclass names its HTTP status, Okta ``errorCode`` and default ``errorSummary`` in its class line
-    (``class Gone(RegistrarError, status=410, code=..., summary=...)``); what it leaves out it inherits.
+    (``class Gone(RegistrarError, status=410, code=..., summary=...)``; a summary too long for that line
+    is a class attribute instead); what it leaves out it inherits.
     """
 
     status: int = 500
@@ -82,23 +83,20 @@ class ValidationFailed(RegistrarError, status=400, code="E0000001"):
         super().__init__(summary or f"Api validation failed: {fields}", causes, reason)
 
 
-class MalformedBody(
-    RegistrarError, status=400, code="E0000003", summary="The request body was not well-formed."
-):
+class MalformedBody(RegistrarError, status=400, code="E0000003"):
     """A body that is not JSON, or not a JSON object."""
+
+    summary = "The request body was not well-formed."
 
 
 class InvalidToken(RegistrarError, status=401, code="E0000011", summary="Invalid token provided"):
     """Missing, unknown or revoked API token (no event is written for these)."""
 
 
-class PermissionDenied(
-    RegistrarError,
-    status=403,
-    code="E0000006",
-    summary="You do not have permission to perform the requested action",
-):
+class PermissionDenied(RegistrarError, status=403, code="E0000006"):
     """The token is valid but lacks the scope the operation needs."""
+
+    summary = "You do not have permission to perform the requested action"
 
 
 class NotFound(RegistrarError, status=404, code="E0000007"):
@@ -110,23 +108,20 @@ class NotFound(RegistrarError, status=404, code="E0000007"):
         self.kind = kind
 
 
-class MethodNotAllowed(
-    RegistrarError,
-    status=405,
-    code="E0000022",
-    summary="The endpoint does not support the provided HTTP method",
-):
+class MethodNotAllowed(RegistrarError, status=405, code="E0000022"):
     """The path exists but not with this method; ``allowed`` names the methods it has."""
+
+    summary = "The endpoint does not support the provided HTTP method"
 
     def __init__(self, allowed: Sequence[str] = ()):
         super().__init__()
         self.allowed = list(allowed)
 
 
-class Conflict(
-    RegistrarError, status=409, code="E0000038", summary="This operation is not allowed in the current state."
-):
+class Conflict(RegistrarError, status=409, code="E0000038"):
     """The object is not in a state that allows the operation."""
+
+    summary = "This operation is not allowed in the current state."
 
     def __init__(self, reason: str):
         super().__init__(f"{type(self).summary} {reason}", [reason], reason)
@@ -147,13 +142,10 @@ class InvalidSearchCriteria(RegistrarError, status=400, code="E0000031", summary
     """A filter that parses but combines an operator and a field that are not supported."""
 
 
-class RateLimited(
-    RegistrarError,
-    status=429,
-    code="E0000047",
-    summary="API call exceeded rate limit due to too many requests.",
-):
+class RateLimited(RegistrarError, status=429, code="E0000047"):
     """The caller spent its budget for this minute (no event is written for these)."""
+
+    summary = "API call exceeded rate limit due to too many requests."
 
 
 class ServiceUnavailable(RegistrarError, status=503, code="E0000009", summary="Service Unavailable"):
