@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from registrar.scopes import A2A_MANAGE, API_MANAGE, CAS_MANAGE, MCP_MANAGE, VMCP_MANAGE
@@ -134,10 +135,10 @@ TOKEN_GRANT_FAILURE = _okta("app.oauth2.token.grant", "OAuth 2.0 token grant req
 # The tables, as the makers above filled them (in the order the types are defined): Okta's 29, Registrar's
 # extensions, Okta's own types and every type the registry's operations write through ``perform`` (Okta's 29
 # and Registrar's extensions).
-CATALOG: Mapping[str, EventType] = _catalog
-EXTENSION_EVENT_TYPES: Mapping[str, EventType] = _extensions
-OKTA_EVENT_TYPES: Mapping[str, EventType] = _okta_own
-AUDITED: Mapping[str, EventType] = {**CATALOG, **EXTENSION_EVENT_TYPES}
+CATALOG: Mapping[str, EventType] = MappingProxyType(_catalog)
+EXTENSION_EVENT_TYPES: Mapping[str, EventType] = MappingProxyType(_extensions)
+OKTA_EVENT_TYPES: Mapping[str, EventType] = MappingProxyType(_okta_own)
+AUDITED: Mapping[str, EventType] = MappingProxyType({**CATALOG, **EXTENSION_EVENT_TYPES})
 
 
 def target(
