@@ -124,6 +124,20 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def replicas(settings: Settings) -> Iterator[list[tuple[TestClient, Engine]]]:
+    """Two applications, each with its own engine, on one database and one data directory (two replicas'
+    worth of caches)."""
+    engines = [create_database_engine(settings.database_url) for _ in range(2)]
+    for engine in engines:
+        migrate(engine)
+    apps = [create_app(settings, engine=engine) for engine in engines]
+    with TestClient(apps[0], client=CLIENT_ADDRESS) as one, TestClient(apps[1], client=CLIENT_ADDRESS) as two:
+        yield [(one, engines[0]), (two, engines[1])]
+    for engine in engines:
+        engine.dispose()
+
+
 MakeToken = Callable[..., str]
 
 

@@ -5,10 +5,8 @@ revoked token ends."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from typing import Any
 import orjson
 import psycopg
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from registrar.api import create_app
@@ -34,9 +32,9 @@ from registrar.store.tokens import (
     revoke_token,
 )
 
+from .._watch import TableReads, registrar_cli, wait_for_generation
 from ..conftest import CLIENT_ADDRESS, TEST_SECRET_KEY
 from ..console.conftest import Console
-from ..live import registrar_command
 
 LIST = "/resource-servers/api/v1/api-servers"
 
@@ -59,72 +57,21 @@ def _make_token(engine: Engine, name: str = "test", expires_ms: int | None = Non
     return token.id, secret
 
 
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """``registrar …`` in a process of its own, on the test's database."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("REGISTRAR_")},
-        "REGISTRAR_DATABASE_URL": settings.database_url,
-        "REGISTRAR_DATA_DIR": str(settings.data_dir),
-    }
-    return subprocess.run(registrar_command(*args), env=env, capture_output=True, text=True, check=False)
-
-
 def _revoke(settings: Settings, token_id: str) -> None:
-    result = _cli(settings, "tokens", "revoke", token_id)
+    result = registrar_cli(settings, "tokens", "revoke", token_id)
     assert result.returncode == 0, result.stderr
     assert f"revoked token {token_id}" in result.stderr
 
 
 def _cache_on(engine: Engine) -> None:
     """Wait until the engine's token cache may be used (PostgreSQL: its listener is listening)."""
-    deadline = time.monotonic() + 30
-    while token_cache(engine).generation() is None:
-        assert time.monotonic() < deadline, "the token cache never came on"
-        time.sleep(0.01)
+    wait_for_generation(token_cache(engine).generation, "the token cache")
 
 
-class TokenReads:
+class TokenReads(TableReads):
     """Counts the statements an engine runs that read the token table."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.count = 0
-        self.after: Callable[[], None] | None = None  # run once, right after the next token read
-
-    def __enter__(self) -> TokenReads:
-        event.listen(self.engine, "before_cursor_execute", self._before)
-        event.listen(self.engine, "after_cursor_execute", self._after)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._before)
-        event.remove(self.engine, "after_cursor_execute", self._after)
-
-    @staticmethod
-    def _reads_tokens(statement: str) -> bool:
-        return statement.lstrip().upper().startswith("SELECT") and "FROM api_tokens" in statement
-
-    def _before(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if self._reads_tokens(statement):
-            self.count += 1
-
-    def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if self._reads_tokens(statement) and self.after is not None:
-            after, self.after = self.after, None
-            after()
-
-
-@pytest.fixture
-def replicas(settings: Settings) -> Iterator[list[tuple[TestClient, Engine]]]:
-    """Two applications, each with its own engine, on one database (two replicas' worth of caches)."""
-    engines = [create_database_engine(settings.database_url) for _ in range(2)]
-    for engine in engines:
-        migrate(engine)
-    apps = [create_app(settings, engine=engine) for engine in engines]
-    with TestClient(apps[0], client=CLIENT_ADDRESS) as one, TestClient(apps[1], client=CLIENT_ADDRESS) as two:
-        yield [(one, engines[0]), (two, engines[1])]
-    for engine in engines:
-        engine.dispose()
+    table = "api_tokens"
 
 
 def test_a_known_token_is_not_read_from_the_database_again(client: TestClient, engine: Engine) -> None:
@@ -186,7 +133,7 @@ def test_an_expiry_is_checked_against_the_clock_on_every_use(
             time.sleep(0.01)
         assert _refused(_get(client, token))
     assert reads.count == 1  # refused on the clock, from the cache
-    (listed,) = orjson.loads(_cli(settings, "tokens", "list", "--json").stdout)["data"]
+    (listed,) = orjson.loads(registrar_cli(settings, "tokens", "list", "--json").stdout)["data"]
     assert listed["status"] == "EXPIRED"
 
 
@@ -236,6 +183,14 @@ class App:
     settings: Settings
     engine: Engine
     client: TestClient
+
+
+def _cached_token(app: App) -> tuple[str, str]:
+    """A new token (its id and text) used once, with success, once the token cache is on: now cached."""
+    token_id, token = _make_token(app.engine)
+    _cache_on(app.engine)
+    assert _get(app.client, token).status_code == 200
+    return token_id, token
 
 
 def _served(database_url: str, tmp_path: Path) -> Iterator[App]:
@@ -299,7 +254,7 @@ def test_sqlite_a_revocation_that_cannot_be_announced_fails_the_command(
     marker = Path(str(engine.url.database) + "-revocations")
     marker.unlink(missing_ok=True)
     marker.mkdir()  # cannot be written
-    result = _cli(settings, "tokens", "revoke", token_id)
+    result = registrar_cli(settings, "tokens", "revoke", token_id)
     assert result.returncode == 1
     assert f"revoked token {token_id}" in result.stderr  # the revocation itself is committed
     assert "warning: could not write" in result.stderr and "until they restart" in result.stderr
@@ -330,11 +285,8 @@ def _listeners(engine: Engine) -> list[int]:
 def test_postgresql_a_lost_listener_turns_the_cache_off_and_misses_no_revocation(
     on_postgres: App,
 ) -> None:
-    engine = on_postgres.engine
-    client = on_postgres.client
-    token_id, token = _make_token(engine)
-    _cache_on(engine)
-    assert _get(client, token).status_code == 200
+    engine, client = on_postgres.engine, on_postgres.client
+    token_id, token = _cached_token(on_postgres)
     watch = revocation_watch(engine)
     assert watch is not None
     (listener,) = _listeners(engine)
@@ -353,11 +305,8 @@ def test_postgresql_a_lost_listener_turns_the_cache_off_and_misses_no_revocation
 def test_postgresql_a_listener_that_does_not_confirm_is_disconnected(
     on_postgres: App,
 ) -> None:
-    engine = on_postgres.engine
-    client = on_postgres.client
-    token_id, token = _make_token(engine)
-    _cache_on(engine)
-    assert _get(client, token).status_code == 200
+    engine, client = on_postgres.engine, on_postgres.client
+    token_id, token = _cached_token(on_postgres)
     # A session that carries a listener's name but never answers (a process stuck, say).
     with psycopg.connect(_libpq(engine), autocommit=True, application_name="registrar token cache") as stuck:
         with engine.begin() as conn:
@@ -377,10 +326,7 @@ def test_postgresql_every_listener_confirms_before_the_announcement_returns(
     on_postgres: App,
 ) -> None:
     engine = on_postgres.engine
-    client = on_postgres.client
-    _, token = _make_token(engine)
-    _cache_on(engine)
-    assert _get(client, token).status_code == 200
+    _cached_token(on_postgres)
     watch = revocation_watch(engine)
     assert watch is not None
     before = watch.generation()

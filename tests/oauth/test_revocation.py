@@ -3,23 +3,16 @@ process) makes every application refuse the app's tokens from the next request o
 
 from __future__ import annotations
 
-import os
 import subprocess
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from registrar.api import create_app
 from registrar.config import Settings
 from registrar.oauth import live_apps
-from registrar.store.database import create_database_engine, migrate
 
-from ..conftest import CLIENT_ADDRESS
-from ..live import registrar_command
+from .._watch import TableReads, registrar_cli, wait_for_generation
 from .conftest import LOGS, MakeApp, access_token, bearer
 
 
@@ -28,18 +21,7 @@ def _refused(response: Any) -> bool:
 
 
 def _revoke(settings: Settings, client_id: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("REGISTRAR_")},
-        "REGISTRAR_DATABASE_URL": settings.database_url,
-        "REGISTRAR_DATA_DIR": str(settings.data_dir),
-    }
-    done = subprocess.run(
-        registrar_command("service-apps", "revoke", client_id),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = registrar_cli(settings, "service-apps", "revoke", client_id)
     assert done.returncode == 0, done.stderr
     return done
 
@@ -48,46 +30,13 @@ def _watching(engine: Engine) -> None:
     """Wait until the engine's revocation watch may be trusted (PostgreSQL: its listener is listening)."""
     watch = live_apps(engine).watch
     assert watch is not None
-    deadline = time.monotonic() + 30
-    while watch.generation() is None:
-        assert time.monotonic() < deadline, "the revocation watch never came on"
-        time.sleep(0.01)
+    wait_for_generation(watch.generation, "the revocation watch")
 
 
-class AppReads:
+class AppReads(TableReads):
     """Counts the statements an engine runs that read the service apps table."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.count = 0
-        self.after: Callable[[], object] | None = None
-
-    def __enter__(self) -> AppReads:
-        event.listen(self.engine, "after_cursor_execute", self._after)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        event.remove(self.engine, "after_cursor_execute", self._after)
-
-    def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "FROM service_apps" in statement:
-            self.count += 1
-            if self.after is not None:
-                after, self.after = self.after, None
-                after()
-
-
-@pytest.fixture
-def replicas(settings: Settings) -> Iterator[list[tuple[TestClient, Engine]]]:
-    """Two applications, each with its own engine, on one database and one data directory."""
-    engines = [create_database_engine(settings.database_url) for _ in range(2)]
-    for engine in engines:
-        migrate(engine)
-    apps = [create_app(settings, engine=engine) for engine in engines]
-    with TestClient(apps[0], client=CLIENT_ADDRESS) as one, TestClient(apps[1], client=CLIENT_ADDRESS) as two:
-        yield [(one, engines[0]), (two, engines[1])]
-    for engine in engines:
-        engine.dispose()
+    table = "service_apps"
 
 
 def test_a_known_app_is_not_read_from_the_database_again(
