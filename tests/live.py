@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,9 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-__all__ = ["LiveServer", "free_port", "registrar_command", "running_server"]
+from .conftest import TEST_SECRET_KEY
+
+__all__ = ["LiveServer", "free_port", "registrar_command", "running_server", "serve_env"]
 
 
 def free_port() -> int:
@@ -75,6 +78,19 @@ class LiveServer:
 def registrar_command(*args: str) -> list[str]:
     """The command line that runs ``registrar`` with this interpreter."""
     return [sys.executable, "-m", "registrar", *args]
+
+
+def serve_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``registrar serve`` (or command) on ``database_url``: the tests' secret key, a
+    signing key file in ``tmp_path``, no background jobs and a bare ``PATH``; then ``extra``."""
+    return {
+        "REGISTRAR_DATABASE_URL": database_url,
+        "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
+        "REGISTRAR_SIGNING_KEY_FILE": str(tmp_path / "signing.key"),
+        "REGISTRAR_JOBS": "false",
+        "PATH": "/usr/bin:/bin",
+        **extra,
+    }
 
 
 def cli_token(env: Mapping[str, str], cwd: Path, user: str) -> str:
@@ -148,12 +164,23 @@ def _tcp_inode(*, local_port: int, remote_port: int) -> int | None:
 
 
 @contextmanager
-def running_server(env: Mapping[str, str], cwd: Path, *, workers: int | None = None) -> Iterator[LiveServer]:
+def running_server(
+    env: Mapping[str, str],
+    cwd: Path,
+    *,
+    workers: int | None = None,
+    serve_args: Sequence[str] = (),
+    origin: str = "http://127.0.0.1",
+    ready_path: str = "/openapi.json",
+    verify: ssl.SSLContext | bool = True,
+) -> Iterator[LiveServer]:
     """Start ``registrar serve`` with ``env`` in ``cwd`` and stop it (SIGTERM) afterwards.
 
     Keys and the default database go to ``cwd/registrar-data`` unless ``env`` names a data directory.
     ``workers`` (default ``REGISTRAR_TEST_WORKERS``, else 1) is ``--workers``: with more than one, the
-    server is ready once each worker has accepted a connection.
+    server is ready once each worker has accepted a connection. ``serve_args`` follow ``--port``; the
+    server's URL is ``origin`` with the port, and it is ready once ``ready_path`` there answers (a client
+    trusting ``verify``: for HTTPS, see ``tests/wire/_tls.py``).
     """
     if workers is None:
         workers = int(os.environ.get("REGISTRAR_TEST_WORKERS") or 1)
@@ -161,27 +188,27 @@ def running_server(env: Mapping[str, str], cwd: Path, *, workers: int | None = N
     log_path = cwd / f"server-{port}.log"
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRAR_")}
     full_env = inherited | {"REGISTRAR_DATA_DIR": str(cwd / "registrar-data")} | dict(env)
+    command = registrar_command("serve", "--port", str(port), *serve_args)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            registrar_command(
-                "serve", "--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])
-            ),
+            [*command, *(["--workers", str(workers)] if workers > 1 else [])],
             cwd=cwd,
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    server = LiveServer(f"{origin}:{port}", process, log_path)
     try:
         deadline = time.monotonic() + (30 if workers == 1 else 60)  # workers start more slowly
-        while True:
-            try:
-                httpx2.get(f"{server.url}/openapi.json", timeout=1)
-                break
-            except httpx2.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"registrar serve did not start:\n{server.output()}") from None
-                time.sleep(0.1)
+        with httpx2.Client(verify=verify, timeout=1) as client:
+            while True:
+                try:
+                    client.get(f"{server.url}{ready_path}")
+                    break
+                except httpx2.TransportError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"registrar serve did not start:\n{server.output()}") from None
+                    time.sleep(0.1)
         if workers > 1:
             while len(server.worker_pids()) < workers:  # uvicorn starts them one after the other
                 if process.poll() is not None or time.monotonic() > deadline:

@@ -26,24 +26,12 @@ from sqlalchemy.exc import DBAPIError
 from registrar.store.replica import APPLICATION_NAME, create_replica_engine
 from registrar.store.schema import log_events, log_head
 
-from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, cli_token, running_server
+from ..live import LiveServer, cli_token, running_server, serve_env
 from ..tlog.stored import append
 from .conftest import Replica
 
 SERVERS = "/resource-servers/api/v1/api-servers"
 pytestmark = pytest.mark.timeout(180)
-
-
-def _env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "REGISTRAR_DATABASE_URL": url,
-        "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
-        "REGISTRAR_SIGNING_KEY_FILE": str(tmp_path / "signing.key"),
-        "REGISTRAR_JOBS": "false",
-        "PATH": "/usr/bin:/bin",
-        **extra,
-    }
 
 
 @dataclass
@@ -65,9 +53,9 @@ def client(server: LiveServer, token: str) -> httpx2.Client:
 @contextmanager
 def servers(replica: Replica, tmp_path: Path, wait: str = "0.5") -> Iterator[Servers]:
     """:class:`Servers`; the replica's server waits ``wait`` seconds for the replica to catch up."""
-    plain = _env(replica.primary_url, tmp_path)
+    plain = serve_env(replica.primary_url, tmp_path)
     token = cli_token(plain, tmp_path, "reader@example.com")
-    reading = _env(
+    reading = serve_env(
         replica.primary_url,
         tmp_path,
         REGISTRAR_READ_DATABASE_URL=replica.url,

@@ -22,19 +22,7 @@ from registrar.store.database import create_database_engine
 from registrar.store.repositories import org_id
 from registrar.store.schema import log_checkpoints
 
-from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, cli_token, running_server
-
-
-def _env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "REGISTRAR_DATABASE_URL": url,
-        "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
-        "REGISTRAR_SIGNING_KEY_FILE": str(tmp_path / "signing.key"),
-        "REGISTRAR_JOBS": "false",
-        "PATH": "/usr/bin:/bin",
-        **extra,
-    }
+from ..live import LiveServer, cli_token, running_server, serve_env
 
 
 def _token(env: dict[str, str], tmp_path: Path) -> str:
@@ -47,7 +35,7 @@ def _replicas(env: dict[str, str], tmp_path: Path, count: int) -> Iterator[list[
 
 
 def test_polling_across_replicas_sees_every_event_once(postgres_url: str, tmp_path: Path) -> None:
-    env = _env(postgres_url, tmp_path)
+    env = serve_env(postgres_url, tmp_path)
     token = _token(env, tmp_path)
     headers = {"Authorization": f"SSWS {token}"}
     for replicas in _replicas(env, tmp_path, 2):
@@ -88,7 +76,7 @@ def test_polling_across_replicas_sees_every_event_once(postgres_url: str, tmp_pa
 
 
 def test_the_rate_limit_is_one_budget_across_replicas(postgres_url: str, tmp_path: Path) -> None:
-    env = _env(postgres_url, tmp_path, REGISTRAR_RATE_LIMIT_PER_MINUTE="20")
+    env = serve_env(postgres_url, tmp_path, REGISTRAR_RATE_LIMIT_PER_MINUTE="20")
     token = _token(env, tmp_path)
     for replicas in _replicas(env, tmp_path, 2):
         if time.time() % 60 > 50:  # keep the burst inside one window

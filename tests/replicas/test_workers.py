@@ -24,28 +24,19 @@ from sqlalchemy import select
 from registrar.store.database import create_database_engine
 from registrar.store.schema import log_checkpoints
 
-from ..conftest import TEST_SECRET_KEY
 from ..hooks.conftest import hook_body
 from ..hooks.live import api_client, logged_uuids, register
 from ..hooks.live import server_env as hook_server_env
 from ..hooks.receiver import Receiver, wait_until
-from ..live import LiveServer, registrar_command, running_server
+from ..live import LiveServer, registrar_command, running_server, serve_env
 from ..wire._live import read_all, status_of
 
 WORKERS = 2
 API_SERVERS = "/resource-servers/api/v1/api-servers"
 
 
-def _env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "REGISTRAR_DATABASE_URL": database_url,
-        "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
-        "REGISTRAR_SIGNING_KEY_FILE": str(tmp_path / "signing.key"),
-        "REGISTRAR_JOBS": "false",
-        "REGISTRAR_RATE_LIMIT_PER_MINUTE": "100000",
-        "PATH": "/usr/bin:/bin",
-        **extra,
-    }
+def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return serve_env(database_url, tmp_path, REGISTRAR_RATE_LIMIT_PER_MINUTE="100000")
 
 
 def _cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,10 +5,7 @@ Nothing here is ever written outside the test's own temporary directory: the key
 
 from __future__ import annotations
 
-import os
 import ssl
-import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,13 +13,12 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from pathlib import Path
 
-import httpx2
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ..live import LiveServer, free_port, registrar_command
+from ..live import LiveServer, running_server
 
 __all__ = ["Pki", "make_pki", "running_tls_server"]
 
@@ -117,45 +113,13 @@ def running_tls_server(
 
     The URL is ``https://localhost:PORT`` (the certificate's name); stopped with SIGTERM afterwards.
     """
-    port = free_port()
-    log_path = cwd / f"server-{port}.log"
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRAR_")}
-    full_env = inherited | {"REGISTRAR_DATA_DIR": str(cwd / "registrar-data")} | dict(env)
-    command = registrar_command(
-        "serve", "--port", str(port), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key)
-    )
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, *(["--workers", str(workers)] if workers > 1 else [])],
-            cwd=cwd,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(f"https://localhost:{port}", process, log_path)
-    try:
-        deadline = time.monotonic() + (30 if workers == 1 else 60)
-        with httpx2.Client(verify=pki.context(), timeout=1) as client:
-            while True:
-                try:
-                    client.get(f"{server.url}/healthz")
-                    break
-                except httpx2.TransportError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"registrar serve did not start:\n{server.output()}") from None
-                    time.sleep(0.1)
-        if workers > 1:
-            while len(server.worker_pids()) < workers:  # uvicorn starts them one after the other
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"registrar serve did not start its workers:\n{server.output()}")
-                time.sleep(0.1)
-            for sock in server.connection_per_worker().values():  # each worker accepts connections
-                sock.close()
+    with running_server(
+        env,
+        cwd,
+        workers=workers,
+        serve_args=("--tls-cert", str(pki.cert), "--tls-key", str(pki.key)),
+        origin="https://localhost",
+        ready_path="/healthz",
+        verify=pki.context(),
+    ) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -24,8 +24,7 @@ from sqlalchemy import create_engine, select
 
 from registrar.store.schema import log_events
 
-from ..conftest import TEST_SECRET_KEY
-from ..live import LiveServer, registrar_command
+from ..live import LiveServer, cli_token, registrar_command, serve_env
 from ._tls import Pki, make_pki, running_tls_server
 
 SERVERS = "/resource-servers/api/v1/api-servers"
@@ -70,27 +69,6 @@ def pki(tmp_path: Path) -> Pki:
     return make_pki(tmp_path / "pki")
 
 
-def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "REGISTRAR_DATABASE_URL": database_url,
-        "REGISTRAR_SECRET_KEY": TEST_SECRET_KEY,
-        "REGISTRAR_SIGNING_KEY_FILE": str(tmp_path / "signing.key"),
-        "REGISTRAR_JOBS": "false",
-        "PATH": "/usr/bin:/bin",
-    }
-
-
-def _token(env: dict[str, str], cwd: Path) -> str:
-    return subprocess.run(
-        registrar_command("tokens", "create", "--user", "collector@example.com"),
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-
-
 def _stored_uuids(database_url: str) -> list[str]:
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
@@ -108,8 +86,8 @@ def _links(response: httpx2.Response) -> dict[str, str]:
 def https_server(
     request: pytest.FixtureRequest, database_url: str, tmp_path: Path, pki: Pki
 ) -> Iterator[tuple[LiveServer, str]]:
-    env = _env(database_url, tmp_path)
-    token = _token(env, tmp_path)
+    env = serve_env(database_url, tmp_path)
+    token = cli_token(env, tmp_path, "collector@example.com")
     workers: int = getattr(request, "param", 1)
     with running_tls_server(env, tmp_path, pki, workers=workers) as server:
         with httpx2.Client(verify=pki.context()) as client:
@@ -196,7 +174,7 @@ def _request(sock: ssl.SSLSocket, path: str) -> bytes:
 
 
 def test_one_tls_connection_serves_several_requests(database_url: str, tmp_path: Path, pki: Pki) -> None:
-    with running_tls_server(_env(database_url, tmp_path), tmp_path, pki) as server:
+    with running_tls_server(serve_env(database_url, tmp_path), tmp_path, pki) as server:
         port = int(server.url.rsplit(":", 1)[1])
         raw = socket.create_connection(("127.0.0.1", port), timeout=30)
         with pki.context().wrap_socket(raw, server_hostname="localhost") as sock:
@@ -207,7 +185,7 @@ def test_one_tls_connection_serves_several_requests(database_url: str, tmp_path:
 
 
 def test_plain_http_to_the_tls_port_gets_no_answer(database_url: str, tmp_path: Path, pki: Pki) -> None:
-    with running_tls_server(_env(database_url, tmp_path), tmp_path, pki) as server:
+    with running_tls_server(serve_env(database_url, tmp_path), tmp_path, pki) as server:
         port = server.url.rsplit(":", 1)[1]
         with pytest.raises(httpx2.TransportError):
             httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
