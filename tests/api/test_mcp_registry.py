@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,11 +33,12 @@ from starlette.testclient import TestClient
 from registrar.api import create_app
 from registrar.api.routes.resource_servers import discovery_policy
 from registrar.config import Settings
-from registrar.discovery import FetchPolicy, parse_networks
 from registrar.services.mcp_registry import entry_version, registry_name
 
 from ..conftest import CLIENT_ADDRESS, MakeToken
+from ..discovery.conftest import LOOPBACK_POLICY
 from ..discovery.servers import MetadataSite
+from . import test_mcp_servers as mcp_tests
 
 MCP_SERVERS = "/resource-servers/api/v1/mcp-servers"
 REGISTRY = "/v0.1/servers"
@@ -82,12 +83,9 @@ SERVER_LIST = {
 }
 _REGISTRY = Registry().with_resource(SERVER_SCHEMA["$id"], Resource.from_contents(SERVER_SCHEMA))
 Events = Callable[[], list[dict[str, Any]]]
-LOOPBACK = FetchPolicy(
-    allow_http=True,
-    allowed_networks=parse_networks(["127.0.0.0/8"]),
-    connect_timeout=2.0,
-    request_timeout=5.0,
-    discovery_timeout=10.0,
+# The discovery tests' loopback policy, with more time to answer.
+LOOPBACK = dataclasses.replace(
+    LOOPBACK_POLICY, connect_timeout=2.0, request_timeout=5.0, discovery_timeout=10.0
 )
 
 
@@ -123,31 +121,14 @@ def valid_entry(entry: Any) -> dict[str, Any]:
     return result
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(
-        settings, discovery_allow_http=True, discovery_allowed_networks=("127.0.0.0/8",)
-    )
+# The MCP tests' fixtures: loopback allowed in the settings, the loopback metadata site.
+settings, site_server, site = mcp_tests.settings, mcp_tests.site_server, mcp_tests.site
 
 
 @pytest.fixture
 def app(app: FastAPI) -> FastAPI:
     app.dependency_overrides[discovery_policy] = lambda: LOOPBACK
     return app
-
-
-@pytest.fixture(scope="module")
-def site_server() -> Iterator[MetadataSite]:
-    site = MetadataSite()
-    with site.serve():
-        yield site
-
-
-@pytest.fixture
-def site(site_server: MetadataSite) -> Iterator[MetadataSite]:
-    site_server.reset()
-    yield site_server
-    site_server.reset()
 
 
 class Registrar:
@@ -161,10 +142,7 @@ class Registrar:
         url = self.site.resource(
             [issuer], path=path, resource_name=f"Tools at {path}", scopes_supported=["a"]
         )
-        body: dict[str, Any] = {"resourceUrl": url, **({"metadata": metadata} if metadata else {})}
-        response = self.client.post(MCP_SERVERS, json=body, headers=self.auth)
-        assert response.status_code == 201, response.text
-        server: dict[str, Any] = response.json()
+        server: dict[str, Any] = mcp_tests.register(self.client, self.auth, url, **metadata)
         return server
 
     def lifecycle(self, server_id: str, action: str) -> dict[str, Any]:
