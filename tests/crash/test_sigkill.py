@@ -11,6 +11,7 @@ import os
 import random
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import httpx2
@@ -110,9 +111,15 @@ def test_sigkill_during_writes_leaves_a_consistent_verifiable_store(
                 )
                 for w in range(WRITERS)
             ]
+            before = requests_done[0]
             for writer in writers:
                 writer.start()
-            stop.wait(rng.uniform(0.1, 0.4))
+            # The kill comes a random moment after the writers' first answer of this cycle (a loaded
+            # machine may take a while to give it): always mid-write, never before the first one.
+            deadline = time.monotonic() + 30
+            while requests_done[0] == before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            stop.wait(rng.uniform(0.05, 0.3))
             server.process.kill()  # SIGKILL: no shutdown, no flush, mid-transaction
             server.process.wait()
             stop.set()
