@@ -152,11 +152,30 @@ def test_empty_until_is_a_polling_request(client: TestClient, auth: dict[str, st
         "2020-07-28",
         "2017-09-17T15:41:12.9Z",
         "2017-09-17T15:41:12.123456-07:00",
+        "2017-09-17T15:41:12.123456789+00:00",  # nine fractional digits, as some collectors send them
+        "2017-09-17T15:41:12.123456789Z",
     ],
 )
 def test_lenient_timestamps(client: TestClient, auth: dict[str, str], since: str) -> None:
     make_events(client, auth, 1)
     assert len(get(client, auth, LOGS, since=since).json()) == 1
+
+
+def test_nine_fractional_digits_and_an_offset_bound_the_window_at_the_event_s_millisecond(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    """Events are published to the millisecond: a ``since`` inside the event's millisecond, written with
+    nine digits and ``+00:00``, finds it (digits are dropped, never rounded up); the next millisecond does
+    not, and an ``until`` there does."""
+    make_events(client, auth, 1)
+    [event] = get(client, auth, LOGS, since="2000-01-01T00:00:00Z").json()
+    published = event["published"]  # e.g. 2026-12-03T16:40:00.123Z
+    stem, millis = published[:-5], int(published[-4:-1])
+    assert len(get(client, auth, LOGS, since=f"{stem}.{millis:03d}999999+00:00").json()) == 1
+    if millis < 999:  # (the next millisecond would be the next second's: not worth the arithmetic)
+        after = f"{stem}.{millis + 1:03d}000000+00:00"
+        assert get(client, auth, LOGS, since=after).json() == []
+        assert len(get(client, auth, LOGS, since="2000-01-01T00:00:00Z", until=after).json()) == 1
 
 
 def test_an_unreadable_date_is_okta_s_e0000001(client: TestClient, auth: dict[str, str]) -> None:
