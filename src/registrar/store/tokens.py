@@ -37,6 +37,7 @@ from sqlalchemy import ColumnElement, Engine, Select, and_, func, insert, or_, s
 from sqlalchemy.engine import Connection, Row
 
 from registrar.domain.entities import ApiToken, User
+from registrar.errors import ServiceUnavailable
 from registrar.ids import API_TOKEN, USER, new_id, utcnow
 from registrar.scopes import ALL_SCOPES
 
@@ -303,6 +304,8 @@ def note_token_use(engine: Engine, token_id: str) -> None:
         # wait=0: a reader never queues behind writers for this note (skipped, it waits for next minute).
         with write_transaction(engine, wait=0) as conn:
             conn.execute(statement)
+    except ServiceUnavailable:  # the write lock was taken: expected under writes, not worth a warning
+        log.debug("skipped recording the use of token %s: the database is busy with writes", token_id)
     except Exception:  # see the docstring: a failure here must not fail the request
         log.warning("could not record the use of token %s", token_id, exc_info=True)
 
