@@ -144,6 +144,7 @@ def test_a_log_read_only_token_cannot_write_and_the_denial_names_the_app(
     assert denied.status_code == 403 and denied.json()["errorCode"] == "E0000006"
     [deny] = _checked([e for e in events() if e["eventType"] == "resource_servers.api_server.register"])
     assert deny["outcome"]["result"] == "DENY"
+    assert deny["outcome"]["reason"] == f"The access token lacks the scope {API_MANAGE}."
     assert deny["actor"] == _app_actor(client_id)
     assert client.get(API_SERVERS, headers=bearer(token)).status_code == 403  # reads need their own scope
 

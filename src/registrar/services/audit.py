@@ -51,7 +51,8 @@ def perform(
     """Authorize and run ``action`` in one unit of work; audit a failure or denial on its own."""
     trail = AuditTrail(list(targets))
     if event_type.scope not in ctx.scopes:
-        error = PermissionDenied(reason=f"The API token lacks the scope {event_type.scope}.")
+        credential = "access token" if ctx.actor.type == "PublicClientApp" else "API token"
+        error = PermissionDenied(reason=f"The {credential} lacks the scope {event_type.scope}.")
         _record_failure(engine, ctx, event_type, trail, "DENY", error.reason)
         raise error
     try:
