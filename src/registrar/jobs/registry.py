@@ -54,9 +54,11 @@ def _delivery_jobs(deps: Deps) -> list[Job]:
     ``REGISTRAR_HOOK_POLL_SECONDS``; the database claims share the hooks among them (and among replicas).
     """
     policy = DeliveryPolicy.from_settings(deps.settings)
+    deliveries = [HookDelivery(deps) for _ in range(policy.concurrency)]
+    # Each worker's HTTP client (its pooled connections to receivers) is closed when the scheduler stops.
     return [
-        Job(f"hook-delivery-{number}", policy.poll_seconds, _runner(HookDelivery(deps)))
-        for number in range(policy.concurrency)
+        Job(f"hook-delivery-{number}", policy.poll_seconds, _runner(delivery), at_stop=delivery.close)
+        for number, delivery in enumerate(deliveries)
     ]
 
 

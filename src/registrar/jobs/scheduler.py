@@ -62,9 +62,12 @@ class Scheduler:
         unfinished = [thread.name for thread in self._threads if thread.is_alive()]
         if unfinished:
             log.warning("jobs still running after %.0f s, left behind: %s", timeout, ", ".join(unfinished))
-        started = bool(self._threads)
+        # A job left running keeps what its at_stop would release (a run in progress still needs it); a
+        # scheduler that never started has no threads, so nothing to stop.
+        threads = zip(self.jobs, self._threads, strict=False)
+        finished = [job for job, thread in threads if not thread.is_alive()]
         self._threads.clear()
-        for job in self.jobs if started else ():
+        for job in finished:
             if job.at_stop is not None:
                 try:
                     job.at_stop()
