@@ -11,7 +11,7 @@ thread pool that every other endpoint shares. A kind's own extra routes (the MCP
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -238,6 +238,8 @@ def _refresh_route(router: APIRouter, kind: Kind) -> None:
 EXTRA_ROUTES: dict[str, tuple[Callable[[APIRouter, Kind], None], ...]] = {"mcp": (_refresh_route,)}
 
 
-def routers() -> list[APIRouter]:
-    """One router per registered kind."""
-    return [router_for(kind) for kind in KINDS.values()]
+@cache
+def routers() -> tuple[APIRouter, ...]:
+    """One router per registered kind, built once per process: FastAPI's analysis of a route's
+    signature is most of what making an application costs, and the routes hold no application state."""
+    return tuple(router_for(kind) for kind in KINDS.values())
