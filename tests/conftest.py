@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,11 +68,28 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database migrated once per test process: each test's database is a copy of it (migrating
+    a new file costs more than the average test). Closing its last connection checkpoints its WAL into
+    the file and removes it, so the file alone is the database."""
+    path = tmp_path_factory.mktemp("template") / "registrar.db"
+    engine = create_database_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    assert not path.with_name("registrar.db-wal").exists()
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A freshly migrated, empty database on each backend."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'registrar.db'}"
+        database = tmp_path / "registrar.db"
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, database)
+        database.chmod(0o600)  # as Registrar makes its own database file
+        yield f"sqlite:///{database}"
         return
     url: str = request.getfixturevalue("postgres_database")
     yield _emptied(url)
