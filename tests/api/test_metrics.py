@@ -121,3 +121,19 @@ def test_rate_limit_refusals_are_counted_by_caller(
     # Refused before routing, and still counted under the route that would have answered.
     requests = "registrar_http_requests_total"
     assert moved(before, after, requests, method="GET", route=SERVERS, status="429") == 3
+
+
+def test_the_page_cache_counts_its_hits_misses_and_pages_it_never_keeps(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    _register(client, auth, 3, "paged")  # three events: a full page of two, then a partial one
+    full = {"since": "2000-01-01T00:00:00.000Z", "limit": "2"}
+    before = scrape(client, auth)
+    first, again = (client.get("/api/v1/logs", params=full, headers=auth) for _ in range(2))
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert client.get("/api/v1/logs", params={**full, "limit": "10"}, headers=auth).status_code == 200
+    after = scrape(client, auth)
+    pages = "registrar_log_page_cache_requests_total"
+    assert moved(before, after, pages, result="miss") == 1  # read from the log, then kept
+    assert moved(before, after, pages, result="hit") == 1  # the same full page again
+    assert moved(before, after, pages, result="uncached") == 1  # a partial page is never kept

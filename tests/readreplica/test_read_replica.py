@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -77,6 +78,22 @@ def links(response: Any) -> dict[str, str]:
 def path_of(url: str) -> str:
     """A link's path and query, to follow it through another server."""
     return "/api/v1/logs" + url.split("/api/v1/logs", 1)[1]
+
+
+def answered_by(http: httpx2.Client) -> dict[str, float]:
+    """The server's ``registrar_replica_reads_total`` by who answered, from its ``/metrics``."""
+    response = http.get("/metrics")
+    assert response.status_code == 200, response.text
+    return {
+        sample.labels["answered_by"]: sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name == "registrar_replica_reads_total"
+    }
+
+
+def moved(before: dict[str, float], after: dict[str, float], answered: str) -> float:
+    return after.get(answered, 0.0) - before.get(answered, 0.0)
 
 
 def register(http: httpx2.Client, name: str) -> str:
@@ -150,10 +167,14 @@ def test_reads_are_served_by_the_replica(replica: Replica, tmp_path: Path) -> No
             assert server_id in listed(both.direct)
             assert len(both.direct.get(cursor).json()) == 1
             # The replica answers: the list and the log as it has them, the cursor kept where it was.
+            before = answered_by(http)
             assert server_id not in listed(http)
             page = http.get(cursor)
             assert page.json() == []
             assert links(page)["next"] == links(page)["self"]
+            after = answered_by(http)
+            assert moved(before, after, "replica") >= 2  # the list and the page, counted in /metrics
+            assert {moved(before, after, other) for other in ("primary_behind", "primary_failed")} == {0}
             with replica.admin.connect() as conn:
                 sessions = conn.execute(
                     text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
@@ -173,8 +194,10 @@ def test_a_cursor_the_replica_has_not_replayed_is_answered_by_the_primary(
         ahead = caught_up_cursor(both.direct)  # a position only the primary has
         later = [register(both.direct, f"later-{i}") for i in range(3)]
         assert replica.head() < replica.head(replica.primary)
+        before = answered_by(both.http)
         page = both.http.get(ahead)
         assert page.status_code == 200, page.text  # not a 400 for a cursor "past the end"
+        assert moved(before, answered_by(both.http), "primary_behind") == 1  # and /metrics says why
         assert [e["target"][0]["id"] for e in page.json()] == later
         assert path_of(links(page)["next"]) == path_of(links(both.direct.get(ahead))["next"])
         # A cursor past the primary's head too is a 400, as without a replica.

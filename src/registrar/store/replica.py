@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from prometheus_client import Counter
 from sqlalchemy import Engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -35,6 +36,14 @@ APPLICATION_NAME = "registrar-read"
 
 _POLL_SECONDS = 0.02  # between two looks at a lagging replica's head
 _log = logging.getLogger(__name__)
+# With a replica configured: who answered each read that may scale out, and why the primary did.
+_ANSWERED = Counter(
+    "registrar_replica_reads",
+    "Reads that may go to the read replica, by who answered: replica; primary_behind (the replica had not "
+    "replayed what the read needs within the wait); primary_failed (the replica could not answer); "
+    "primary_not_there (a lookup the replica may not have replayed yet).",
+    ["answered_by"],
+)
 
 
 class ReplicaBehind(Exception):
@@ -134,13 +143,17 @@ class Reads:
         if self.replica is None:
             return read(self.primary)
         try:
-            return read(self.replica)
+            answer = read(self.replica)
         except not_there:
-            pass
+            _ANSWERED.labels("primary_not_there").inc()
         except DBAPIError as error:
             if not _replica_failed(error):
                 raise
             _log.warning("read replica failed (%s); the primary answers", error.__class__.__name__)
+            _ANSWERED.labels("primary_failed").inc()
+        else:
+            _ANSWERED.labels("replica").inc()
+            return answer
         return read(self.primary)
 
     def catch_up(self, read: Callable[[Engine, Horizon | None], T]) -> T:
@@ -156,9 +169,10 @@ class Reads:
             return read(self.primary, None)
         horizon = Horizon()
         deadline: float | None = None
+        why = "primary_behind"
         while True:
             try:
-                return read(replica, horizon)
+                answer = read(replica, horizon)
             except ReplicaBehind as behind:
                 if deadline is None:
                     primary_head = head_seq(self.primary)
@@ -175,5 +189,10 @@ class Reads:
                 if not _replica_failed(error):
                     raise
                 _log.warning("read replica failed (%s); the primary answers", error.__class__.__name__)
+                why = "primary_failed"
                 break
+            else:
+                _ANSWERED.labels("replica").inc()
+                return answer
+        _ANSWERED.labels(why).inc()
         return read(self.primary, None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from prometheus_client import Counter
 from sqlalchemy import Engine, select
 
 from registrar.store.replica import Reads
@@ -79,6 +80,15 @@ def _backs(engine: Engine, span: Span) -> bool | None:
     return row.hash == span.last_hash and int(row.first_seq) <= span.first_seq
 
 
+# hit: a kept page, still backed by the log; miss: a page the cache could keep, read from the log (not
+# kept yet, or no longer backed); uncached: a page it never keeps (a partial or bounded one, or no budget).
+_PAGES = Counter(
+    "registrar_log_page_cache_requests",
+    "System Log pages asked for, by what the page cache did: hit, miss, uncached.",
+    ["result"],
+)
+
+
 class PageCache:
     """System Log pages for queries, the immutable ones kept in ``cache``."""
 
@@ -93,6 +103,7 @@ class PageCache:
             if isinstance(kept, _Kept):
                 backed = reads.run(lambda engine: _backs(engine, kept.span))
                 if backed:
+                    _PAGES.labels("hit").inc()
                     return kept.page
                 if backed is not None:
                     self._cache.discard(key)
@@ -100,4 +111,7 @@ class PageCache:
         served = ServedPage(json_array(page.bodies), page.next_cursor)
         if key is not None and page.span is not None:
             self._cache.put(key, _Kept(served, page.span), len(served.body))
+            _PAGES.labels("miss").inc()
+        else:
+            _PAGES.labels("uncached").inc()
         return served
