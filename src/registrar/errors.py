@@ -8,7 +8,6 @@ human sentence written to ``outcome.reason`` when the failure is audited.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 __all__ = [
     "Conflict",
@@ -40,27 +39,11 @@ class Refusal(Exception):
 
 
 class RegistrarError(Exception):
-    """Base of every error Registrar reports to a caller.
-
-    A subclass names its HTTP status, Okta ``errorCode`` and default ``errorSummary`` in its class line
-    (``class Gone(RegistrarError, status=410, code=..., summary=...)``; a summary too long for that line
-    is a class attribute instead); what it leaves out it inherits.
-    """
+    """Base of every error Registrar reports to a caller."""
 
     status: int = 500
     code: str = "E0000009"
     summary: str = "Internal Server Error"
-
-    def __init_subclass__(
-        cls, *, status: int | None = None, code: str | None = None, summary: str | None = None, **kw: Any
-    ) -> None:
-        super().__init_subclass__(**kw)
-        if status is not None:
-            cls.status = status
-        if code is not None:
-            cls.code = code
-        if summary is not None:
-            cls.summary = summary
 
     def __init__(self, summary: str | None = None, causes: Sequence[str] = (), reason: str | None = None):
         self.summary = summary if summary is not None else type(self).summary
@@ -75,32 +58,46 @@ class RegistrarError(Exception):
         return text[:255] or self.code
 
 
-class ValidationFailed(RegistrarError, status=400, code="E0000001"):
+class ValidationFailed(RegistrarError):
     """A request that is well-formed JSON but whose values are not acceptable."""
+
+    status = 400
+    code = "E0000001"
 
     def __init__(self, causes: Sequence[str], reason: str | None = None, summary: str | None = None):
         fields = ", ".join(dict.fromkeys(c.split(":", 1)[0] for c in causes))
         super().__init__(summary or f"Api validation failed: {fields}", causes, reason)
 
 
-class MalformedBody(RegistrarError, status=400, code="E0000003"):
+class MalformedBody(RegistrarError):
     """A body that is not JSON, or not a JSON object."""
 
+    status = 400
+    code = "E0000003"
     summary = "The request body was not well-formed."
 
 
-class InvalidToken(RegistrarError, status=401, code="E0000011", summary="Invalid token provided"):
+class InvalidToken(RegistrarError):
     """Missing, unknown or revoked API token (no event is written for these)."""
 
+    status = 401
+    code = "E0000011"
+    summary = "Invalid token provided"
 
-class PermissionDenied(RegistrarError, status=403, code="E0000006"):
+
+class PermissionDenied(RegistrarError):
     """The token is valid but lacks the scope the operation needs."""
 
+    status = 403
+    code = "E0000006"
     summary = "You do not have permission to perform the requested action"
 
 
-class NotFound(RegistrarError, status=404, code="E0000007"):
+class NotFound(RegistrarError):
     """No object with that id (of that kind, or under that parent)."""
+
+    status = 404
+    code = "E0000007"
 
     def __init__(self, object_id: str, kind: str):
         super().__init__(f"Not found: Resource not found: {object_id} ({kind})")
@@ -108,9 +105,11 @@ class NotFound(RegistrarError, status=404, code="E0000007"):
         self.kind = kind
 
 
-class MethodNotAllowed(RegistrarError, status=405, code="E0000022"):
+class MethodNotAllowed(RegistrarError):
     """The path exists but not with this method; ``allowed`` names the methods it has."""
 
+    status = 405
+    code = "E0000022"
     summary = "The endpoint does not support the provided HTTP method"
 
     def __init__(self, allowed: Sequence[str] = ()):
@@ -118,38 +117,57 @@ class MethodNotAllowed(RegistrarError, status=405, code="E0000022"):
         self.allowed = list(allowed)
 
 
-class Conflict(RegistrarError, status=409, code="E0000038"):
+class Conflict(RegistrarError):
     """The object is not in a state that allows the operation."""
 
+    status = 409
+    code = "E0000038"
     summary = "This operation is not allowed in the current state."
 
     def __init__(self, reason: str):
         super().__init__(f"{type(self).summary} {reason}", [reason], reason)
 
 
-class DuplicateResource(RegistrarError, status=409, code="E0000001"):
+class DuplicateResource(RegistrarError):
     """A unique value (a resource server's ``resourceUrl``) is already taken."""
+
+    status = 409
+    code = "E0000001"
 
     def __init__(self, field: str, message: str):
         super().__init__(f"Api validation failed: {field}", [f"{field}: {message}"], message)
 
 
-class InvalidFilter(RegistrarError, status=400, code="E0000053", summary="Invalid SCIM filter."):
+class InvalidFilter(RegistrarError):
     """A SCIM filter (``filter`` / ``search``) that does not parse or names an unknown field."""
 
+    status = 400
+    code = "E0000053"
+    summary = "Invalid SCIM filter."
 
-class InvalidSearchCriteria(RegistrarError, status=400, code="E0000031", summary="Invalid search criteria."):
+
+class InvalidSearchCriteria(RegistrarError):
     """A filter that parses but combines an operator and a field that are not supported."""
 
+    status = 400
+    code = "E0000031"
+    summary = "Invalid search criteria."
 
-class RateLimited(RegistrarError, status=429, code="E0000047"):
+
+class RateLimited(RegistrarError):
     """The caller spent its budget for this minute (no event is written for these)."""
 
+    status = 429
+    code = "E0000047"
     summary = "API call exceeded rate limit due to too many requests."
 
 
-class ServiceUnavailable(RegistrarError, status=503, code="E0000009", summary="Service Unavailable"):
+class ServiceUnavailable(RegistrarError):
     """The database could not serve the request in time (a wait or a query out of time); retry later."""
+
+    status = 503
+    code = "E0000009"
+    summary = "Service Unavailable"
 
     def __init__(self, causes: Sequence[str]):
         super().__init__(None, causes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 from datetime import UTC, datetime
+from typing import overload
 
 __all__ = [
     "A2A_SERVER",
@@ -20,6 +21,7 @@ __all__ = [
     "USER",
     "VIRTUAL_CAPABILITY",
     "VIRTUAL_MCP_SERVER",
+    "format_ms",
     "format_timestamp",
     "is_object_id",
     "new_id",
@@ -74,3 +76,14 @@ def format_timestamp(moment: datetime) -> str:
     """Okta's timestamp form ``YYYY-MM-DDTHH:mm:ss.SSSZ`` (UTC, milliseconds)."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@overload
+def format_ms(ms: int) -> str: ...
+@overload
+def format_ms(ms: None) -> None: ...
+@overload
+def format_ms(ms: int | None) -> str | None: ...
+def format_ms(ms: int | None) -> str | None:
+    """Epoch milliseconds (how the store keeps time) in Okta's timestamp form; None stays None."""
+    return None if ms is None else format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))

@@ -10,8 +10,6 @@ turned away at the edge, before any operation runs.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.types import Message, Receive, Scope
 
 from registrar.errors import RegistrarError
@@ -29,54 +27,46 @@ __all__ = [
 ]
 
 
-class _LimitExceeded(RegistrarError, code="E0000001"):
-    """A request turned away at the edge for passing one of its limits: one cause, naming the limit
-    (the subclass's ``cause``, filled in with the limit)."""
+class _LimitExceeded(RegistrarError):
+    """A request turned away at the edge for passing one of its limits: one cause, naming the limit."""
 
-    cause: str
-
-    def __init_subclass__(cls, *, cause: str, **kw: Any) -> None:
-        super().__init_subclass__(**kw)
-        cls.cause = cause
+    code = "E0000001"
+    cause: str  # filled in with the limit
 
     def __init__(self, limit: float):
         super().__init__(causes=[self.cause.format(limit=limit)])
 
 
-class BodyTooLarge(
-    _LimitExceeded,
-    status=413,
-    summary="Request body too large",
-    cause="body: the request body may be at most {limit} bytes",
-):
+class BodyTooLarge(_LimitExceeded):
     """413: the request body is (or declares itself) larger than ``REGISTRAR_MAX_BODY_BYTES``."""
 
+    status = 413
+    summary = "Request body too large"
+    cause = "body: the request body may be at most {limit} bytes"
 
-class HeadersTooLarge(
-    _LimitExceeded,
-    status=431,
-    summary="Request header fields too large",
-    cause="headers: the request line and headers may be at most {limit} bytes",
-):
+
+class HeadersTooLarge(_LimitExceeded):
     """431: the request line and header fields exceed ``REGISTRAR_MAX_HEADER_BYTES``."""
 
+    status = 431
+    summary = "Request header fields too large"
+    cause = "headers: the request line and headers may be at most {limit} bytes"
 
-class UriTooLong(
-    _LimitExceeded,
-    status=414,
-    summary="Request URI too long",
-    cause="url: the request target may be at most {limit} bytes",
-):
+
+class UriTooLong(_LimitExceeded):
     """414: the request target alone exceeds ``REGISTRAR_MAX_HEADER_BYTES``."""
 
+    status = 414
+    summary = "Request URI too long"
+    cause = "url: the request target may be at most {limit} bytes"
 
-class RequestTimeout(
-    _LimitExceeded,
-    status=408,
-    summary="Request timeout",
-    cause="headers: the request headers must arrive within {limit:g} seconds",
-):
+
+class RequestTimeout(_LimitExceeded):
     """408: the request's headers did not arrive within ``REGISTRAR_HEADER_TIMEOUT_SECONDS``."""
+
+    status = 408
+    summary = "Request timeout"
+    cause = "headers: the request headers must arrive within {limit:g} seconds"
 
 
 def error_bytes(error: RegistrarError) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +13,7 @@ from registrar.context.forwarding import external_origin
 from registrar.domain.entities import ClientAuthSettings
 from registrar.domain.resources import AuthServer, EnteredEndpoints, ServerDetail
 from registrar.errors import ValidationFailed
-from registrar.ids import format_timestamp
+from registrar.ids import format_ms
 from registrar.kinds import Kind
 from registrar.params import INT64_MAX, bounded_int
 from registrar.services.deps import client_auth_settings_orn
@@ -47,10 +46,6 @@ def base_url(request: Request) -> str:
     return f"{scheme}://{host}{root}"
 
 
-def _ts(ms: int) -> str:
-    return format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
-
-
 def _href(url: str, *, methods: Sequence[str] | None = None) -> dict[str, Any]:
     link: dict[str, Any] = {"href": url}
     if methods:
@@ -72,8 +67,8 @@ def client_auth_settings_json(settings: ClientAuthSettings, base: str, org_id: s
             "scopes": list(settings.scopes),
             "tokenEndpointAuthMethod": settings.token_endpoint_auth_method,
         },
-        "created": _ts(settings.created_ms),
-        "lastUpdated": _ts(settings.last_updated_ms),
+        "created": format_ms(settings.created_ms),
+        "lastUpdated": format_ms(settings.last_updated_ms),
         "_links": {"self": _href(f"{base}{CLIENT_AUTH_SETTINGS}/{settings.id}")},
     }
 
@@ -124,14 +119,13 @@ def server_json(kind: Kind, detail: ServerDetail[Any], base: str, org_id: str) -
         "authorization-servers": _href(f"{self_url}/authorization-servers"),
     }
     if kind.detects:
-        refreshed = server.last_refreshed_ms
         body["detectedMetadata"] = {
             **server.detected.to_json(),
-            "lastRefreshedAt": None if refreshed is None else _ts(refreshed),
+            "lastRefreshedAt": format_ms(server.last_refreshed_ms),
         }
         body["authorizationServerCount"] = len(detail.authorization_servers)
     body |= dict(detail.extras)
-    body |= {"created": _ts(server.created_ms), "lastUpdated": _ts(server.last_updated_ms)}
+    body |= {"created": format_ms(server.created_ms), "lastUpdated": format_ms(server.last_updated_ms)}
     if kind.detects:
         body["_embedded"] = {
             "authorizationServers": [auth_server_json(kind, a, base) for a in detail.authorization_servers]
@@ -156,8 +150,8 @@ def auth_server_json(kind: Kind, auth: AuthServer[Any], base: str) -> dict[str, 
     else:
         body |= {"type": "EXTERNAL", "status": auth.status, "detectedMetadata": auth.detected.to_json()}
     return body | {
-        "created": _ts(auth.created_ms),
-        "lastUpdated": _ts(auth.last_updated_ms),
+        "created": format_ms(auth.created_ms),
+        "lastUpdated": format_ms(auth.last_updated_ms),
         "_links": {
             "self": _href(f"{server_url}/authorization-servers/{auth.id}"),
             kind.link_name: _href(server_url),

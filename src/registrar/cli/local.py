@@ -1,31 +1,23 @@
 """What the commands that work on the database directly (``tokens``, ``service-apps``) share: their usage
-errors, their timestamps and the operator an event's ``debugContext`` credits with a change."""
+errors and the operator an event's ``debugContext`` credits with a change."""
 
 from __future__ import annotations
 
 import getpass
 import socket
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
 
-from registrar.ids import format_timestamp
-
 from .client import ExitCode
 
-__all__ = ["fail", "ms_timestamp", "operator"]
+__all__ = ["fail", "operator"]
 
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
     """Print ``error: message`` on stderr; the ``typer.Exit`` to raise with ``code``."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
-
-
-def ms_timestamp(ms: int | None) -> str | None:
-    """Epoch milliseconds in Okta's timestamp form (None stays None)."""
-    return None if ms is None else format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
 
 
 def operator(command: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import typer
 
 from registrar.context import job_context
 from registrar.events.catalog import APP_CREATE, APP_DEACTIVATE, Target, app_instance_target
-from registrar.ids import is_object_id, new_request_id
+from registrar.ids import format_ms, is_object_id, new_request_id
 from registrar.oauth import MAX_JWKS_BYTES, InvalidKeySet, parse_public_jwks, stored_key_ids
 from registrar.scopes import ALL_SCOPES
 from registrar.store.service_apps import (
@@ -34,7 +34,7 @@ from registrar.store.uow import unit_of_work
 
 from .client import ExitCode
 from .database import database
-from .local import fail, ms_timestamp, operator
+from .local import fail, operator
 from .output import Column, listing, out_console, print_document
 
 __all__ = ["service_apps"]
@@ -69,8 +69,8 @@ def _document(app: ServiceApp) -> dict[str, Any]:
         "scopes": sorted(app.scopes),
         "keyIds": stored_key_ids(app.jwks),
         "tokenEndpointAuthMethod": "private_key_jwt",
-        "created": ms_timestamp(app.created_ms),
-        "revoked": ms_timestamp(app.revoked_ms),
+        "created": format_ms(app.created_ms),
+        "revoked": format_ms(app.revoked_ms),
     }
 
 

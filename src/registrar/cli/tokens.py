@@ -19,7 +19,7 @@ import typer
 
 from registrar.context import job_context
 from registrar.events.catalog import API_TOKEN_CREATE, API_TOKEN_REVOKE, Target, token_target, user_target
-from registrar.ids import new_request_id, utcnow
+from registrar.ids import format_ms, new_request_id, utcnow
 from registrar.store.tokens import (
     ALL_SCOPES,
     TokenRecord,
@@ -35,7 +35,7 @@ from registrar.syslog.timeparse import parse_timestamp
 
 from .client import ExitCode
 from .database import database
-from .local import fail, ms_timestamp, operator
+from .local import fail, operator
 from .output import Column, listing, out_console, print_document
 
 __all__ = ["parse_expiry", "tokens"]
@@ -88,7 +88,7 @@ def _targets(record: TokenRecord) -> list[Target]:
     """The token, then its owner."""
     owner = record.user
     return [
-        token_target(record.id, record.name, record.scopes, ms_timestamp(record.expires_ms), owner.id),
+        token_target(record.id, record.name, record.scopes, format_ms(record.expires_ms), owner.id),
         user_target(owner.id, owner.email, owner.display_name),
     ]
 
@@ -102,10 +102,10 @@ def _document(record: TokenRecord, now_ms: int) -> dict[str, Any]:
         "user": {"id": user.id, "email": user.email, "displayName": user.display_name},
         "scopes": sorted(record.scopes),
         "status": record.status(now_ms),
-        "created": ms_timestamp(record.created_ms),
-        "lastUsed": ms_timestamp(record.last_used_ms),
-        "expiresAt": ms_timestamp(record.expires_ms),
-        "revoked": ms_timestamp(record.revoked_ms),
+        "created": format_ms(record.created_ms),
+        "lastUsed": format_ms(record.last_used_ms),
+        "expiresAt": format_ms(record.expires_ms),
+        "revoked": format_ms(record.revoked_ms),
     }
 
 
@@ -162,7 +162,7 @@ def tokens_create(
         record = get_token(uow.conn, token.id)
         assert record is not None  # just inserted, same transaction
         uow.record(API_TOKEN_CREATE, _targets(record), debug=operator("tokens create"))
-    until = f", expires {ms_timestamp(record.expires_ms)}" if record.expires_ms is not None else ""
+    until = f", expires {format_ms(record.expires_ms)}" if record.expires_ms is not None else ""
     typer.echo(
         f"created token {token.id} for {owner.email} with scopes: {' '.join(sorted(token.scopes))}{until}",
         err=True,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import orjson
 
-from registrar.ids import format_timestamp
+from registrar.ids import format_ms
 
 __all__ = ["CHALLENGE_HEADER", "envelope", "envelope_size"]
 
@@ -31,7 +30,7 @@ def envelope(source: str, event_id: str, event_time_ms: int, events: Sequence[by
     )
     tail = orjson.dumps(
         {
-            "eventTime": format_timestamp(datetime.fromtimestamp(event_time_ms / 1000, tz=UTC)),
+            "eventTime": format_ms(event_time_ms),
             "contentType": "application/json",
         }
     )

@@ -44,6 +44,7 @@ _ANSWERED = Counter(
     "primary_not_there (a lookup the replica may not have replayed yet).",
     ["answered_by"],
 )
+_BY_REPLICA, _NOT_THERE = _ANSWERED.labels("replica"), _ANSWERED.labels("primary_not_there")
 
 
 class ReplicaBehind(Exception):
@@ -145,14 +146,14 @@ class Reads:
         try:
             answer = read(self.replica)
         except not_there:
-            _ANSWERED.labels("primary_not_there").inc()
+            _NOT_THERE.inc()
         except DBAPIError as error:
             if not _replica_failed(error):
                 raise
             _log.warning("read replica failed (%s); the primary answers", error.__class__.__name__)
             _ANSWERED.labels("primary_failed").inc()
         else:
-            _ANSWERED.labels("replica").inc()
+            _BY_REPLICA.inc()
             return answer
         return read(self.primary)
 
@@ -192,7 +193,7 @@ class Reads:
                 why = "primary_failed"
                 break
             else:
-                _ANSWERED.labels("replica").inc()
+                _BY_REPLICA.inc()
                 return answer
         _ANSWERED.labels(why).inc()
         return read(self.primary, None)

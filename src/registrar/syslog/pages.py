@@ -87,6 +87,7 @@ _PAGES = Counter(
     "System Log pages asked for, by what the page cache did: hit, miss, uncached.",
     ["result"],
 )
+_HIT, _MISS, _UNCACHED = (_PAGES.labels(result) for result in ("hit", "miss", "uncached"))  # bound once
 
 
 class PageCache:
@@ -103,7 +104,7 @@ class PageCache:
             if isinstance(kept, _Kept):
                 backed = reads.run(lambda engine: _backs(engine, kept.span))
                 if backed:
-                    _PAGES.labels("hit").inc()
+                    _HIT.inc()
                     return kept.page
                 if backed is not None:
                     self._cache.discard(key)
@@ -111,7 +112,7 @@ class PageCache:
         served = ServedPage(json_array(page.bodies), page.next_cursor)
         if key is not None and page.span is not None:
             self._cache.put(key, _Kept(served, page.span), len(served.body))
-            _PAGES.labels("miss").inc()
+            _MISS.inc()
         else:
-            _PAGES.labels("uncached").inc()
+            _UNCACHED.inc()
         return served

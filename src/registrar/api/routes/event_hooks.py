@@ -8,7 +8,6 @@ and the list of skipped events, which grows without bound, is a sub-resource of 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -18,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from registrar.errors import PermissionDenied
 from registrar.hooks import EventHookBody, HookSkip, HookStatus, HookView, ReplayBody
 from registrar.hooks import service as svc
-from registrar.ids import format_timestamp
+from registrar.ids import format_ms
 
 from ..deps import CurrentToken, ServiceDeps, body_schema
 from ..responses import base_url, json_response, list_response, page_params
@@ -55,10 +54,6 @@ def _inline(node: Any, definitions: dict[str, Any]) -> Any:
     return node
 
 
-def _ts(ms: int | None) -> str | None:
-    return None if ms is None else format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
-
-
 def _link(href: str, *methods: str) -> dict[str, Any]:
     return {"href": href, "hints": {"allow": list(methods)}}
 
@@ -85,9 +80,9 @@ def event_hook_json(view: HookView, base: str) -> dict[str, Any]:
         "verificationStatus": hook.verification_status,
         "name": hook.name,
         "description": hook.description,
-        "created": _ts(hook.created_ms),
+        "created": format_ms(hook.created_ms),
         "createdBy": hook.created_by,
-        "lastUpdated": _ts(hook.last_updated_ms),
+        "lastUpdated": format_ms(hook.last_updated_ms),
         "events": {"type": "EVENT_TYPE", "items": list(hook.event_types)},
         "channel": {
             "type": "HTTP",
@@ -102,13 +97,13 @@ def event_hook_json(view: HookView, base: str) -> dict[str, Any]:
         "delivery": {
             "backlog": health.backlog,
             "paused": paused,
-            "pausedAt": _ts(health.paused_ms),
+            "pausedAt": format_ms(health.paused_ms),
             "consecutiveFailures": health.consecutive_failures,
-            "failingSince": _ts(health.failing_since_ms),
-            "nextAttempt": _ts(health.next_attempt_ms) if health.consecutive_failures else None,
-            "lastSuccess": _ts(health.last_success_ms),
+            "failingSince": format_ms(health.failing_since_ms),
+            "nextAttempt": format_ms(health.next_attempt_ms) if health.consecutive_failures else None,
+            "lastSuccess": format_ms(health.last_success_ms),
             "lastError": health.last_error,
-            "lastErrorAt": _ts(health.last_error_ms),
+            "lastErrorAt": format_ms(health.last_error_ms),
             "skipped": health.skipped,
         },
         "_links": links,
@@ -202,7 +197,7 @@ def _skip_json(skip: HookSkip) -> dict[str, Any]:
         "eventType": skip.event_type,
         "size": skip.size_bytes,
         "reason": skip.reason,
-        "skipped": _ts(skip.skipped_ms),
+        "skipped": format_ms(skip.skipped_ms),
     }
 
 

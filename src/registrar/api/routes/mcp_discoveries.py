@@ -8,14 +8,13 @@ anything is fetched).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from registrar.events import catalog as ev
-from registrar.ids import format_timestamp
+from registrar.ids import format_ms
 from registrar.kinds.mcp import KIND
 from registrar.services import capabilities as svc
 from registrar.services.capabilities_store import StoredTool, ToolDiscovery
@@ -33,10 +32,6 @@ DiscoveryCreate = svc.DiscoveryCreate  # the request body, in the OpenAPI compon
 router = APIRouter(prefix=servers_path(KIND), tags=["MCP tool discovery"])
 
 
-def _ts(ms: int | None) -> str | None:
-    return None if ms is None else format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
-
-
 def discovery_json(discovery: ToolDiscovery, base: str) -> dict[str, Any]:
     """A tool discovery as the API returns it."""
     server_url = f"{base}{servers_path(KIND)}/{discovery.server_id}"
@@ -45,8 +40,8 @@ def discovery_json(discovery: ToolDiscovery, base: str) -> dict[str, Any]:
         "mcpServerId": discovery.server_id,
         "credential": {"authType": svc.AUTH_TYPE, "clientAuthSettingsId": discovery.client_auth_settings_id},
         "status": discovery.status,
-        "started": _ts(discovery.started_ms),
-        "completed": _ts(discovery.completed_ms),
+        "started": format_ms(discovery.started_ms),
+        "completed": format_ms(discovery.completed_ms),
         "toolCount": discovery.tool_count,
     }
     if discovery.error_message is not None:
@@ -66,9 +61,9 @@ def tool_json(tool: StoredTool, org_id: str) -> dict[str, Any]:
         **tool.definition.to_json(),
         "fingerprint": tool.definition.fingerprint,
         "status": tool.status,
-        "discovered": _ts(tool.discovered_ms),
-        "lastSeen": _ts(tool.last_seen_ms),
-        "changed": _ts(tool.changed_ms),
+        "discovered": format_ms(tool.discovered_ms),
+        "lastSeen": format_ms(tool.last_seen_ms),
+        "changed": format_ms(tool.changed_ms),
         "orn": svc.tool_orn(org_id, tool.server_id, tool.id),
     }
 

@@ -18,7 +18,6 @@ everywhere in Registrar (a missing server is a 404 ``E0000007``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -27,7 +26,7 @@ from registrar.domain.mcp import AuthServerMetadata
 from registrar.domain.resources import AuthServer
 from registrar.domain.statuses import Status
 from registrar.errors import ValidationFailed
-from registrar.ids import format_timestamp
+from registrar.ids import format_ms
 from registrar.params import bounded_int
 from registrar.services.deps import Deps
 from registrar.services.mcp_registry import KIND, RegistryEntry, find_entry, list_entries
@@ -56,10 +55,6 @@ def _reader(request: Request) -> None:
 
 
 router = APIRouter(tags=["MCP Registry"], dependencies=[Depends(_reader)])
-
-
-def _ts(ms: int) -> str:
-    return format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
 
 
 def _bounded(text: str) -> str:
@@ -91,21 +86,20 @@ def entry_json(entry: RegistryEntry, org_id: str) -> dict[str, Any]:
         "version": entry.version,
         "remotes": [{"type": "streamable-http", "url": server.url}],
     }
-    refreshed = server.last_refreshed_ms
     return {
         "server": document,
         "_meta": {
             OFFICIAL: {
                 "status": "active",
-                "publishedAt": _ts(server.created_ms),
-                "updatedAt": _ts(entry.updated_ms),
+                "publishedAt": format_ms(server.created_ms),
+                "updatedAt": format_ms(entry.updated_ms),
                 "isLatest": True,
             },
             AUTHORIZATION: {
                 "resource": server.url,
                 "resourceName": server.detected.resource_name,
                 "scopesSupported": list(server.detected.scopes_supported),
-                "verifiedAt": None if refreshed is None else _ts(refreshed),
+                "verifiedAt": format_ms(server.last_refreshed_ms),
                 "authorizationServers": [
                     _authorization_server(auth)
                     for auth in entry.authorization_servers

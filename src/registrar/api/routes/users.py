@@ -12,13 +12,12 @@ is 5 to 100 characters long (``login`` always carries it).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 
-from registrar.ids import format_timestamp
+from registrar.ids import format_ms
 from registrar.params import bounded_int
 from registrar.scopes import USERS_READ
 from registrar.services.users import ACTIVE, USER_TYPE_ID, UserRecord, find_user, list_users
@@ -37,10 +36,6 @@ _NAME_MAX = 50  # Okta's user profile schema: firstName and lastName are 1 to 50
 _EMAIL_RANGE = range(5, 101)  # ... and an email 5 to 100
 
 
-def _ts(ms: int | None) -> str | None:
-    return None if ms is None else format_timestamp(datetime.fromtimestamp(ms / 1000, tz=UTC))
-
-
 def _names(display_name: str) -> tuple[str | None, str | None]:
     """(firstName, lastName): the display name split at its last space; one word is a first name."""
     first, _, last = display_name.strip().rpartition(" ")
@@ -52,14 +47,14 @@ def _names(display_name: str) -> tuple[str | None, str | None]:
 def user_json(user: UserRecord, base: str) -> dict[str, Any]:
     """A user as Okta's ``User`` object."""
     first, last = _names(user.display_name)
-    created = _ts(user.created_ms)
+    created = format_ms(user.created_ms)
     return {
         "id": user.id,
         "status": ACTIVE,
         "created": created,
         "activated": created,
         "statusChanged": created,
-        "lastLogin": _ts(user.last_login_ms),
+        "lastLogin": format_ms(user.last_login_ms),
         "lastUpdated": created,
         "passwordChanged": None,
         "type": {"id": USER_TYPE_ID},
